@@ -1,0 +1,170 @@
+"""One ``add_*`` function per concern, in model units (see ``optimizer.units``).
+
+Each constraint's ``doc`` is the sentence that infeasibility reports print.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer import laws, units
+from optimizer.model.approximations import Approximations
+from optimizer.model.costs import fleet_mw
+from optimizer.schema import Scenario
+
+
+def fleet_flop(m, h, days, mfu) -> object:
+    """Compute delivered by 1e3 nodes of h over ``days`` at ``mfu`` [1e24 FLOP]."""
+    peak = m.hw_bf16_tflops_per_gpu[h] * 1e12 * m.gpus_per_node[h]
+    return peak * units.NODES * mfu * days * units.SECONDS_PER_DAY / units.FLOP
+
+
+def model_choice(m, model) -> object:
+    """1 if menu model ``model`` is the one trained and served."""
+    return sum(m.pick[model, k] for k in m.THINKING)
+
+
+def add_site_limits(m: pyo.ConcreteModel) -> None:
+    """built_s <= max_sites_s."""
+    m.site_limit = pyo.Constraint(m.SITES, rule=lambda m, s: m.sites_built[s] <= m.site_max_sites[s],
+                                  doc="site type {0}: sites built <= sites.{0}.max_sites")
+
+
+def add_power(m: pyo.ConcreteModel) -> None:
+    """sum_h (pre + RL + serving nodes) kW_h PUE_s <= MW_s built_s."""
+    def rule(m, s):
+        nodes = {h: m.pretrain_nodes[h, s] + m.rl_nodes[h, s] + sum(m.serve_nodes[h, s, c] for c in m.CONFIGS)
+                 for h in m.HARDWARE}
+        return sum(fleet_mw(m, h, s, nodes[h]) for h in m.HARDWARE) <= m.site_power_mw[s] * m.sites_built[s]
+    m.power = pyo.Constraint(m.SITES, rule=rule,
+                             doc="site type {0}: facility power of all nodes <= sites.{0}.power_mw x sites built")
+
+
+def add_coherent_run(m: pyo.ConcreteModel) -> None:
+    """Pre-training is one coherent run: only at coherent sites, and within one campus's power."""
+    m.one_campus = pyo.Constraint(
+        m.COHERENT, rule=lambda m, s: sum(fleet_mw(m, h, s, m.pretrain_nodes[h, s]) for h in m.HARDWARE)
+        <= m.site_power_mw[s],
+        doc="site type {0}: the pre-training run fits in one campus (<= sites.{0}.power_mw)")
+    m.no_pretraining_without_fabric = pyo.Constraint(
+        m.INFERENCE_ONLY, rule=lambda m, s: sum(m.pretrain_nodes[h, s] for h in m.HARDWARE) <= 0,
+        doc="site type {0} has no coherent-training fabric, so no pre-training there")
+
+
+def add_pretraining_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """6 sum_m N_m D_m <= sum pre-training nodes x peak x MFU x duration."""
+    scale = units.PARAMS * units.TOKENS / units.FLOP
+    need = sum(6 * sc.models[k].params / units.PARAMS * scale * m.tokens[k] for k in m.MODELS)
+    have = sum(fleet_flop(m, h, m.p_pretraining_duration_days, m.p_pretraining_mfu) * m.pretrain_nodes[h, s]
+               for h in m.HARDWARE for s in m.SITES)
+    m.pretraining_compute = pyo.Constraint(expr=need <= have,
+                                           doc="pre-training FLOP 6ND <= what the pre-training fleet delivers")
+
+
+def add_rl_compute(m: pyo.ConcreteModel) -> None:
+    """C_rl <= sum RL nodes x peak x MFU x duration, and C_rl <= rl.max_flop."""
+    have = sum(fleet_flop(m, h, m.p_rl_duration_days, m.p_rl_mfu) * m.rl_nodes[h, s]
+               for h in m.HARDWARE for s in m.SITES)
+    m.rl_compute = pyo.Constraint(expr=m.rl_flop <= have, doc="RL FLOP <= what the RL fleet delivers")
+    m.rl_cap = pyo.Constraint(expr=m.rl_flop <= m.p_rl_max_flop, doc="RL FLOP <= rl.max_flop")
+
+
+def add_model_choice(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """Exactly one (model, thinking) pair; only the chosen model gets tokens, at least min_tokens_per_param each."""
+    m.one_choice = pyo.Constraint(expr=sum(m.pick[c] for c in m.CONFIGS) == 1,
+                                  doc="exactly one served model and one thinking multiplier")
+    stock_cap = m.p_data_max_epochs * (m.p_data_unique_tokens + m.p_data_synthetic_max_tokens)
+    m.tokens_only_for_chosen = pyo.Constraint(
+        m.MODELS, rule=lambda m, k: m.tokens[k] <= stock_cap * model_choice(m, k),
+        doc="only the chosen model ({0}) is pre-trained")
+    m.tokens_per_param_floor = pyo.Constraint(
+        m.MODELS, rule=lambda m, k: m.tokens[k] >= m.p_data_min_tokens_per_param * sc.models[k].params
+        / units.TOKENS * model_choice(m, k),
+        doc="model {0}: pre-training tokens >= data.min_tokens_per_param x parameters")
+
+
+def add_data(m: pyo.ConcreteModel, approx: Approximations) -> None:
+    """D <= epochs_max (U + S);  S <= S_max;  D >= D_min;  D' <= U' phi(D/U') by perspective tangent cuts."""
+    tokens = sum(m.tokens[k] for k in m.MODELS)
+    stock = m.p_data_unique_tokens + m.synthetic_tokens
+    m.data_stock = pyo.Constraint(expr=tokens <= m.p_data_max_epochs * stock,
+                                  doc="pre-training tokens <= data.max_epochs x (unique + synthetic tokens)")
+    m.synthetic_cap = pyo.Constraint(expr=m.synthetic_tokens <= m.p_data_synthetic_max_tokens,
+                                     doc="synthetic tokens <= data.synthetic_max_tokens")
+    m.min_tokens = pyo.Constraint(expr=tokens >= m.p_pretraining_min_tokens,
+                                  doc="pre-training tokens >= pretraining.min_tokens")
+    cuts = approx.repetition
+    m.REPETITION_CUTS = pyo.RangeSet(0, len(cuts.points) - 1)
+    m.repetition_value = pyo.Constraint(
+        m.REPETITION_CUTS,
+        rule=lambda m, j: m.effective_tokens <= float(cuts.slopes[j]) * tokens + float(cuts.intercepts[j]) * stock,
+        doc="effective tokens <= repeated-data value (Muennighoff), tangent cut {0}")
+
+
+def add_loss(m: pyo.ConcreteModel, sc: Scenario, approx: Approximations) -> None:
+    """data_loss >= tangent cuts of B / D'^beta;  loss = E + sum_m A / N_m^alpha x chosen_m + data_loss."""
+    cuts = approx.data_loss
+    m.DATA_LOSS_CUTS = pyo.RangeSet(0, len(cuts.points) - 1)
+    m.data_loss_cut = pyo.Constraint(
+        m.DATA_LOSS_CUTS,
+        rule=lambda m, j: m.data_loss >= float(cuts.slopes[j]) * m.effective_tokens + float(cuts.intercepts[j]),
+        doc="data term of the loss >= tangent cut {0} of B/D'^beta")
+    m.loss = pyo.Expression(expr=sc.loss_law.E + m.data_loss + sum(
+        laws.param_term(sc.models[k].params, sc.loss_law) * model_choice(m, k) for k in m.MODELS),
+        doc="pre-training loss L(N, D') [nats/token]")
+
+
+def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
+    """rl_score <= tangent cuts of sigma(C) (concave), or = secant interpolation (S-shaped)."""
+    rl = approx.rl
+    if hasattr(rl, "slopes"):
+        m.RL_CUTS = pyo.RangeSet(0, len(rl.points) - 1)
+        m.rl_cut = pyo.Constraint(
+            m.RL_CUTS, rule=lambda m, j: m.rl_score <= float(rl.slopes[j]) * m.rl_flop + float(rl.intercepts[j]),
+            doc="RL gain <= tangent cut {0} of the ScaleRL sigmoid")
+    else:
+        m.rl_flop.setub(float(rl.points[-1]))
+        m.rl_curve = pyo.Piecewise(m.rl_score, m.rl_flop, pw_pts=[float(p) for p in rl.points],
+                                   f_rule=[float(v) for v in rl.values], pw_constr_type="UB", pw_repn="INC")
+
+
+def add_demand(m: pyo.ConcreteModel) -> None:
+    """sum_{h,s} users[h,s,c] = concurrent users x pick_c: all demand is served by the chosen pair."""
+    m.demand = pyo.Constraint(
+        m.CONFIGS, rule=lambda m, k, t: sum(m.served_users[h, s, k, t] for h in m.HARDWARE for s in m.SITES)
+        == m.p_inference_concurrent_users * m.pick[k, t],
+        doc="all inference.concurrent_users are served if model {0} at {1} thinking is chosen")
+
+
+def add_serving(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """Throughput: users x tok/s x k x N_m / N_ref <= nodes x tok/s per node (on the reference model)."""
+    n_ref = sc.inference.reference_model_params
+
+    def rule(m, h, s, k, t):
+        demand = (m.served_users[h, s, k, t] * units.USERS * m.p_inference_tokens_per_second_per_user
+                  * m.thinking_multiplier[t] * sc.models[k].params / n_ref)
+        supply = m.serve_nodes[h, s, k, t] * units.NODES * m.hw_serving_tokens_per_s[h]
+        return demand / units.USERS <= supply / units.USERS
+    m.throughput = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
+                                  doc="{0} nodes at {1} serving {2} at {3}: tokens/s (users x rate x thinking) <= node throughput")
+
+
+def add_memory(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """Memory pool: users x KV bytes per session <= nodes x (pool - weights), per node type."""
+    inf = sc.inference
+
+    def rule(m, h, s, k, t):
+        kv_session = (laws.kv_bytes_per_token(sc.models[k], inf.kv_bytes_per_element)
+                      * laws.session_tokens(pyo.value(m.thinking_multiplier[t]), sc.test_time))
+        weights_gb = sc.models[k].params * inf.weight_bytes_per_param / 1e9
+        kv_tb = m.served_users[h, s, k, t] * units.USERS * kv_session / 1e12
+        pool_tb = m.serve_nodes[h, s, k, t] * units.NODES * (m.hw_node_memory_gb[h] - weights_gb) / 1e3
+        return kv_tb <= pool_tb
+    m.memory = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
+                              doc="{0} nodes at {1} serving {2} at {3}: weights + KV cache of concurrent sessions fit in the node memory pool")
+
+
+def add_budget(m: pyo.ConcreteModel) -> None:
+    """total cost <= budget."""
+    m.budget = pyo.Constraint(expr=m.total_cost <= m.p_budget_usd, doc="total cost <= budget_usd")
+

@@ -1,0 +1,55 @@
+"""Capability index and objectives.
+
+K = w_pre K_pre + w_rl K_rl + w_tt K_tt, each term in [0, 1] (K_pre may go below 0
+for a model worse than the reference):
+
+* K_pre = (L_ref - L) / (L_ref - E): share of the reference model's reducible loss removed;
+* K_rl  = sigma(C_rl): share of the ScaleRL gain (A - R0) reached;
+* K_tt  = log2(k) / log2(k_max) for the chosen thinking multiplier, capped by the context.
+
+Two objectives are built; ``solve`` activates one:
+* max_capability: maximise K, then (second stage) minimise cost with K held at its optimum;
+* min_cost: minimise cost subject to K >= capability_target.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer import laws
+from optimizer.schema import Scenario
+
+
+def reference_loss(sc: Scenario) -> float:
+    """L_ref: loss of the reference model (capability.reference_params / reference_tokens)."""
+    return laws.pretraining_loss(sc.capability.reference_params, sc.capability.reference_tokens, sc.loss_law)
+
+
+def define_capability(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    l_ref = reference_loss(sc)
+    m.k_pretraining = pyo.Expression(expr=(l_ref - m.loss) / (l_ref - sc.loss_law.E),
+                                     doc="share of the reference model's reducible loss removed [-]")
+    m.k_rl = pyo.Expression(expr=m.rl_score, doc="share of the ScaleRL gain reached [-]")
+    m.k_test_time = pyo.Expression(expr=sum(
+        laws.test_time_score(pyo.value(m.thinking_multiplier[t]), sc.test_time) * m.pick[k, t]
+        for k, t in m.CONFIGS), doc="log-linear test-time gain of the chosen thinking multiplier [-]")
+    m.capability = pyo.Expression(
+        expr=m.p_capability_weight_pretraining * m.k_pretraining + m.p_capability_weight_rl * m.k_rl
+        + m.p_capability_weight_test_time * m.k_test_time, doc="capability index K [-]")
+
+
+def define_objectives(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """``max_capability`` and ``min_cost`` objectives and the capability floor; activate per ``sc.objective``."""
+    m.capability_floor = pyo.Constraint(expr=m.capability >= m.capability_target,
+                                        doc="capability index >= capability_target")
+    m.max_capability = pyo.Objective(expr=m.capability, sense=pyo.maximize)
+    m.min_cost = pyo.Objective(expr=m.total_cost, sense=pyo.minimize)
+    use_objective(m, sc.objective)
+
+
+def use_objective(m: pyo.ConcreteModel, objective: str) -> None:
+    """Activate one objective; the capability floor is active exactly when minimising cost."""
+    maximise = objective == "max_capability"
+    (m.max_capability.activate if maximise else m.max_capability.deactivate)()
+    (m.min_cost.deactivate if maximise else m.min_cost.activate)()
+    (m.capability_floor.deactivate if maximise else m.capability_floor.activate)()

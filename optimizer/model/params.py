@@ -1,0 +1,75 @@
+"""Mutable parameters: every scenario number a sweep may change without rebuilding.
+
+Each Param is registered under its scenario path (``budget_usd``,
+``sites.ferrari.pue``...) in ``m.param_paths`` with the scale that converts
+the scenario's unit to the model's (see ``optimizer.units``); a sweep sets
+``param.value = value / scale`` and re-solves the persistent model.
+Everything else (scaling-law shapes, menus, architectures) is structural.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer import units
+from optimizer.scenario import get_path
+from optimizer.schema import Scenario
+
+# scenario path -> model scale (model value = scenario value / scale)
+SCALAR_PARAMS: dict[str, float] = {
+    "budget_usd": units.USD,
+    "horizon_years": 1.0,
+    "data.unique_tokens": units.TOKENS,
+    "data.max_epochs": 1.0,
+    "data.synthetic_usd_per_million_tokens": 1.0,
+    "data.synthetic_max_tokens": units.TOKENS,
+    "data.min_tokens_per_param": 1.0,
+    "pretraining.mfu": 1.0,
+    "pretraining.duration_days": 1.0,
+    "pretraining.min_tokens": units.TOKENS,
+    "rl.mfu": 1.0,
+    "rl.duration_days": 1.0,
+    "rl.max_flop": units.FLOP,
+    "inference.concurrent_users": units.USERS,
+    "inference.tokens_per_second_per_user": 1.0,
+    "capability.weight_pretraining": 1.0,
+    "capability.weight_rl": 1.0,
+    "capability.weight_test_time": 1.0,
+}
+HARDWARE_PARAMS = ("bf16_tflops_per_gpu", "node_memory_gb", "node_power_kw", "node_capex_usd", "serving_tokens_per_s")
+SITE_PARAMS = ("power_mw", "pue", "facility_capex_usd_per_mw", "opex_usd_per_mw_year", "electricity_usd_per_mwh",
+               "fabric_capex_fraction", "max_sites")
+
+
+def param_name(path: str) -> str:
+    """Pyomo component name for a scalar path: 'data.unique_tokens' -> 'p_data_unique_tokens'."""
+    return "p_" + path.replace(".", "_")
+
+
+def define_params(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    m.param_paths = {}
+    for path, scale in SCALAR_PARAMS.items():
+        value = get_path(sc, path)
+        param = pyo.Param(initialize=value / scale, mutable=True, doc=path)
+        m.add_component(param_name(path), param)
+        m.param_paths[path] = (param, scale)
+    m.capability_target = pyo.Param(initialize=sc.capability_target or 0.0, mutable=True, doc="capability_target")
+    m.param_paths["capability_target"] = (m.capability_target, 1.0)
+
+    m.gpus_per_node = pyo.Param(m.HARDWARE, initialize={h: hw.gpus_per_node for h, hw in sc.hardware.items()},
+                                doc="accelerators per node (structural)")
+    m.thinking_multiplier = pyo.Param(m.THINKING, initialize=dict(zip(m.THINKING, sc.test_time.thinking_multipliers)),
+                                      doc="thinking multiplier of each menu option (structural)")
+    for field in HARDWARE_PARAMS:
+        param = pyo.Param(m.HARDWARE, initialize={h: getattr(hw, field) for h, hw in sc.hardware.items()},
+                          mutable=True, doc=f"hardware.*.{field}")
+        m.add_component(f"hw_{field}", param)
+        for h in m.HARDWARE:
+            m.param_paths[f"hardware.{h}.{field}"] = (param[h], 1.0)
+    for field in SITE_PARAMS:
+        param = pyo.Param(m.SITES, initialize={s: getattr(site, field) for s, site in sc.sites.items()},
+                          mutable=True, doc=f"sites.*.{field}")
+        m.add_component(f"site_{field}", param)
+        for s in m.SITES:
+            m.param_paths[f"sites.{s}.{field}"] = (param[s], 1.0)
+

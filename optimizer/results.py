@@ -1,0 +1,211 @@
+"""Turn a solved model into a ``Plan``: pandas tables in scenario units (USD, tokens, FLOP, MW, nodes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer import laws, units
+from optimizer.model.costs import fleet_mw
+from optimizer.model.objective import reference_loss
+from optimizer.schema import Scenario
+from optimizer.solve import SolveOutcome
+
+ROLES = {"pre-training": "pretrain_nodes", "rl": "rl_nodes"}
+
+
+@dataclass
+class Plan:
+    """An optimal allocation plan and everything needed to read or export it."""
+
+    scenario: Scenario
+    outcome: SolveOutcome
+    summary: dict
+    workloads: pd.DataFrame
+    fleet: pd.DataFrame
+    sites: pd.DataFrame
+    capability: pd.DataFrame
+    approximation: pd.DataFrame
+    marginals: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"workloads": self.workloads, "fleet": self.fleet, "sites": self.sites,
+                "capability": self.capability, "approximation": self.approximation, "marginals": self.marginals}
+
+
+def v(x) -> float:
+    """Numeric value of a Pyomo expression or variable (0.0 for an unset variable)."""
+    value = pyo.value(x, exception=False)
+    return 0.0 if value is None else float(value)
+
+
+def chosen(m) -> tuple[str, str]:
+    """The (model, thinking) pair picked by the solver."""
+    return max(m.CONFIGS, key=lambda c: v(m.pick[c]))
+
+
+def extract_plan(m: pyo.ConcreteModel, outcome: SolveOutcome) -> Plan:
+    sc: Scenario = m.scenario
+    return Plan(sc, outcome, summarise(m, outcome), workload_table(m), fleet_table(m), site_table(m),
+                capability_table(m), approximation_table(m), marginal_table(m, outcome))
+
+
+def fleet_rows(m):
+    """(role, hardware, site, config or '', nodes [1e3]) for every positive fleet variable."""
+    for role, name in ROLES.items():
+        var = getattr(m, name)
+        for h in m.HARDWARE:
+            for s in m.SITES:
+                yield role, h, s, "", v(var[h, s])
+    for h in m.HARDWARE:
+        for s in m.SITES:
+            for c in m.CONFIGS:
+                yield "inference", h, s, f"{c[0]} @ {c[1]}", v(m.serve_nodes[h, s, c])
+
+
+def fleet_table(m) -> pd.DataFrame:
+    """One row per (role, hardware, site) with nodes, accelerators, facility MW and hardware capex."""
+    rows = []
+    for role, h, s, config, knodes in fleet_rows(m):
+        if knodes <= 1e-9:
+            continue
+        hw, site = m.scenario.hardware[h], m.scenario.sites[s]
+        rows.append({
+            "role": role, "hardware": h, "site": s, "serving": config, "nodes": knodes * units.NODES,
+            "accelerators": knodes * units.NODES * hw.gpus_per_node, "facility_mw": v(fleet_mw(m, h, s, knodes)),
+            "hardware_capex_usd": knodes * units.NODES * hw.node_capex_usd * (1 + site.fabric_capex_fraction),
+        })
+    return pd.DataFrame(rows, columns=["role", "hardware", "site", "serving", "nodes", "accelerators",
+                                       "facility_mw", "hardware_capex_usd"])
+
+
+def workload_table(m) -> pd.DataFrame:
+    """Spend per workload (pre-training, RL, inference, sites) and its share of the budget."""
+    budget = m.scenario.budget_usd
+    spend = {"pre-training": v(m.cost_pretraining), "rl": v(m.cost_rl), "inference": v(m.cost_inference),
+             "sites (facility + opex)": v(m.cost_sites)}
+    spend["unspent"] = max(budget / units.USD - sum(spend.values()), 0.0)
+    fleet = fleet_table(m)
+    rows = []
+    for name, cost in spend.items():
+        role = name.split(" ")[0]
+        part = fleet[fleet.role == role]
+        rows.append({"workload": name, "spend_usd": cost * units.USD, "share_of_budget": cost * units.USD / budget,
+                     "nodes": part.nodes.sum(), "accelerators": part.accelerators.sum(),
+                     "facility_mw": part.facility_mw.sum()})
+    return pd.DataFrame(rows)
+
+
+def site_table(m) -> pd.DataFrame:
+    """Sites built per type, power built and used."""
+    rows = []
+    for s in m.SITES:
+        site = m.scenario.sites[s]
+        built = round(v(m.sites_built[s]))
+        used = sum(v(fleet_mw(m, h, s, v(m.pretrain_nodes[h, s]) + v(m.rl_nodes[h, s])
+                              + sum(v(m.serve_nodes[h, s, c]) for c in m.CONFIGS))) for h in m.HARDWARE)
+        rows.append({"site": s, "coherent_training": site.coherent_training, "built": built,
+                     "power_mw_built": built * site.power_mw, "power_mw_used": used,
+                     "utilisation": used / (built * site.power_mw) if built else 0.0})
+    return pd.DataFrame(rows)
+
+
+def capability_table(m) -> pd.DataFrame:
+    sc: Scenario = m.scenario
+    cap = sc.capability
+    rows = [("pre-training", cap.weight_pretraining, v(m.k_pretraining)), ("rl", cap.weight_rl, v(m.k_rl)),
+            ("test-time", cap.weight_test_time, v(m.k_test_time))]
+    table = pd.DataFrame(rows, columns=["component", "weight", "score"])
+    table["contribution"] = table.weight * table.score
+    return table
+
+
+def true_values(m) -> dict[str, float]:
+    """The exact laws evaluated at the solution (the model holds their tangent approximations)."""
+    sc: Scenario = m.scenario
+    model, _ = chosen(m)
+    tokens = sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS
+    stock = sc.data.unique_tokens + v(m.synthetic_tokens) * units.TOKENS
+    effective = laws.effective_tokens(tokens, stock, sc.data.repetition_efold)
+    return {
+        "effective_tokens": effective,
+        "stock": stock,
+        "data_loss_at_model_tokens": float(laws.data_term(v(m.effective_tokens) * units.TOKENS, sc.loss_law)),
+        "loss": laws.pretraining_loss(sc.models[model].params, effective, sc.loss_law),
+        "rl_score": float(laws.rl_fraction(v(m.rl_flop) * units.FLOP, sc.rl.midpoint_flop, sc.rl.exponent)),
+    }
+
+
+def approximation_table(m) -> pd.DataFrame:
+    """A-priori error bound of each approximated term, and model vs exact value at the solution."""
+    exact = true_values(m)
+    approx = m.approximations
+    at_solution = {
+        approx.data_loss.name: (v(m.data_loss), exact["data_loss_at_model_tokens"]),
+        approx.repetition.name: (v(m.effective_tokens) * units.TOKENS / exact["stock"],
+                                 exact["effective_tokens"] / exact["stock"]),
+        approx.rl.name: (v(m.rl_score), exact["rl_score"]),
+    }
+    rows = []
+    for row in approx.table():
+        model_value, true_value = at_solution[row["term"]]
+        rows.append({**row, "model_value": model_value, "exact_value": true_value,
+                     "error_at_solution": model_value - true_value})
+    rows.append({"term": "pre-training loss L(N, D') [nats]", "method": "composition of the above",
+                 "pieces": None, "domain_low": None, "domain_high": None, "max_error": None,
+                 "model_value": v(m.loss), "exact_value": exact["loss"], "error_at_solution": v(m.loss) - exact["loss"]})
+    return pd.DataFrame(rows)
+
+
+def marginal_table(m, outcome: SolveOutcome) -> pd.DataFrame:
+    """Duals in readable units: objective change per +$1B budget, +1 MW of power, +1T unique tokens."""
+    units_of = {"budget": "objective per +1e9 USD", "unique_data": "objective per +1e12 unique tokens",
+                "capability_floor": "1e9 USD per +1 capability index"}
+    rows = [{"constraint": k, "marginal_value": value, "unit": units_of.get(k, "objective per +1 MW")}
+            for k, value in outcome.duals.items()]
+    return pd.DataFrame(rows, columns=["constraint", "marginal_value", "unit"])
+
+
+def summarise(m, outcome: SolveOutcome) -> dict:
+    """Headline numbers of the plan (scenario units)."""
+    sc: Scenario = m.scenario
+    model, thinking = chosen(m)
+    params = sc.models[model].params
+    tokens = sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS
+    flop = 6 * params * tokens
+    n_opt, d_opt = laws.compute_optimal(flop, sc.loss_law)
+    exact = true_values(m)
+    multiplier = v(m.thinking_multiplier[thinking])
+    return {
+        "scenario": sc.name,
+        "objective": sc.objective,
+        "status": outcome.status,
+        "objective_value": outcome.objective,
+        "capability_index": v(m.capability),
+        "total_cost_usd": v(m.total_cost) * units.USD,
+        "budget_usd": sc.budget_usd,
+        "served_model": model,
+        "model_params": params,
+        "thinking_multiplier": multiplier,
+        "pretraining_tokens": tokens,
+        "tokens_per_param": tokens / params,
+        "epochs_over_unique_stock": tokens / (sc.data.unique_tokens + v(m.synthetic_tokens) * units.TOKENS),
+        "synthetic_tokens": v(m.synthetic_tokens) * units.TOKENS,
+        "pretraining_flop": flop,
+        "compute_optimal_params_at_this_flop": n_opt,
+        "compute_optimal_tokens_at_this_flop": d_opt,
+        "loss_model": v(m.loss),
+        "loss_exact": exact["loss"],
+        "reference_loss": reference_loss(sc),
+        "rl_flop": v(m.rl_flop) * units.FLOP,
+        "rl_pass_rate": sc.rl.initial_pass_rate
+        + (sc.rl.asymptote_pass_rate - sc.rl.initial_pass_rate) * exact["rl_score"],
+        "test_time_gain_pp": sc.test_time.gain_pp_per_doubling
+        * float(np.log2(laws.useful_multiplier(multiplier, sc.test_time))),
+        "sites_built": {s: round(v(m.sites_built[s])) for s in m.SITES},
+        "serving_tokens_per_s": sc.inference.concurrent_users * sc.inference.tokens_per_second_per_user * multiplier,
+        "solve_seconds": outcome.seconds,
+    }

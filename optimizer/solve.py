@@ -1,0 +1,127 @@
+"""Solve a built model with HiGHS (Pyomo's persistent interface) and fail loudly unless optimal.
+
+Marginal values come from a second, continuous solve with every integer and
+binary fixed at its optimum (PyPSA's approach): the LP's duals are
+d objective / d right-hand side, i.e. the value of one more unit of budget,
+power or data given the chosen sites and menu options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from optimizer.errors import InfeasibleError, SolveError
+from optimizer.model.objective import use_objective
+
+INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded}
+
+
+@dataclass
+class SolveOutcome:
+    """Status and objective of one solve; ``duals`` maps marginal-value names to numbers (model units)."""
+
+    status: str
+    objective: float
+    bound: float | None
+    seconds: float
+    duals: dict[str, float] = field(default_factory=dict)
+
+
+def new_solver(m: pyo.ConcreteModel) -> Highs:
+    """A persistent HiGHS solver holding ``m``; change mutable Params and call ``solve_with`` again."""
+    solver = Highs()
+    solver.config.load_solutions = False
+    solver.config.raise_exception_on_nonoptimal_result = False
+    solver.config.rel_gap = m.scenario.approximation.mip_rel_gap
+    solver.set_instance(m)
+    return solver
+
+
+def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None) -> SolveOutcome:
+    """Solve ``m`` once (optimal or an exception) and, if asked, attach marginal values."""
+    return solve_with(new_solver(m), m, duals=duals, time_limit=time_limit)
+
+
+def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True,
+               time_limit: float | None = None, explain: bool = True) -> SolveOutcome:
+    """Re-solve ``m`` on a persistent solver; load values; raise on infeasible or non-optimal.
+
+    max_capability is lexicographic: stage 1 finds K*; stage 2 minimises cost subject to
+    K >= K* - tol max(1, |K*|), so the plan does not buy what adds no capability.
+    """
+    first = _optimal(solver.solve(m, time_limit=time_limit), m, explain)
+    objective, bound, seconds = first.incumbent_objective, first.objective_bound, _seconds(first)
+    if m.max_capability.active:
+        target = pyo.value(m.capability_target)
+        tol = m.scenario.approximation.capability_tolerance
+        m.capability_target.value = objective - tol * max(1.0, abs(objective))
+        use_objective(m, "min_cost")
+        try:
+            second = _optimal(solver.solve(m, time_limit=time_limit), m, explain=False)
+        finally:
+            use_objective(m, "max_capability")
+            m.capability_target.value = target
+        seconds += _seconds(second)
+        second.solution_loader.load_vars()
+    else:
+        first.solution_loader.load_vars()
+    outcome = SolveOutcome("optimal", float(objective), bound, seconds)
+    if duals:
+        outcome.duals = marginal_values(m)
+    return outcome
+
+
+def _optimal(result, m: pyo.ConcreteModel, explain: bool):
+    """``result`` if HiGHS proved optimality; otherwise raise InfeasibleError (explained) or SolveError."""
+    term = result.termination_condition
+    if term in INFEASIBLE:
+        if explain:
+            from optimizer.infeasibility import explain_infeasibility
+            raise explain_infeasibility(m)
+        raise InfeasibleError(m.name, [])
+    if term != TerminationCondition.convergenceCriteriaSatisfied or result.solution_status != SolutionStatus.optimal:
+        raise SolveError(f"({m.name}, solver) | HiGHS stopped with '{term.name}' and no proven optimum "
+                         f"(solution status '{result.solution_status.name}'). Fix: raise the time limit or "
+                         "approximation.mip_rel_gap, or check the scenario for unbounded spending.")
+    return result
+
+
+def _seconds(result) -> float:
+    return float(getattr(result.timing_info, "wall_time", 0.0) or 0.0)
+
+
+def marginal_values(m: pyo.ConcreteModel) -> dict[str, float]:
+    """Duals of the continuous model with integers fixed: budget [obj / 1e9 USD], power [obj / MW],
+    unique data [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
+    lp = m.clone()
+    for var in lp.component_data_objects(pyo.Var, descend_into=True):
+        if var.is_integer() and var.value is not None:
+            var.fix(round(var.value))
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(lp)
+    solver = Highs()
+    result = solver.solve(lp, load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+        return {}
+    dual = result.solution_loader.get_duals()
+    values = {"budget": dual.get(lp.budget, 0.0)}
+    for s in lp.SITES:
+        values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
+    values["unique_data"] = unique_data_value(lp, dual)
+    if lp.capability_floor.active:
+        values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
+    return values
+
+
+def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
+    """d objective / d U by the envelope theorem: sum of each data constraint's dual x its U coefficient."""
+    epochs = pyo.value(lp.p_data_max_epochs)
+    total = dual.get(lp.data_stock, 0.0) * epochs
+    cuts = lp.approximations.repetition
+    total += sum(dual.get(lp.repetition_value[j], 0.0) * float(cuts.intercepts[j]) for j in lp.REPETITION_CUTS)
+    total += sum(dual.get(lp.tokens_only_for_chosen[k], 0.0) * epochs * round(pyo.value(sum(
+        lp.pick[k, t] for t in lp.THINKING))) for k in lp.MODELS)
+    return total

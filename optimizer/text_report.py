@@ -1,0 +1,54 @@
+"""Plain-text rendering of a plan for the terminal."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from optimizer.results import Plan
+
+
+def human(x) -> str:
+    """Compact number: 1.5e11 -> '150B', 0.0123 -> '0.0123', 4.3e27 -> '4.3e+27'."""
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return str(x)
+    ax = abs(x)
+    if ax >= 1e16 or (0 < ax < 1e-3):
+        return f"{x:.3g}"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if ax >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.4g}"
+
+
+def render_table(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "  (none)"
+    shown = table.copy()
+    for col in shown.columns:
+        shown[col] = shown[col].map(human)
+    return shown.to_string(index=False)
+
+
+def render_plan(plan: Plan) -> str:
+    s = plan.summary
+    sites = ", ".join(f"{n} x {k}" for k, n in s["sites_built"].items())
+    head = [
+        f"Scenario {s['scenario']}  ({s['objective']}, {s['status']})",
+        f"  capability index {s['capability_index']:.4f}   spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
+        f"  served model {s['served_model']} ({human(s['model_params'])} params) at {s['thinking_multiplier']:g}x thinking",
+        f"  pre-training {human(s['pretraining_tokens'])} tokens ({s['tokens_per_param']:.1f} tokens/param, "
+        f"{human(s['pretraining_flop'])} FLOP; compute-optimal would be {human(s['compute_optimal_params_at_this_flop'])} params)",
+        f"  loss {s['loss_exact']:.4f} nats (model {s['loss_model']:.4f})   RL {human(s['rl_flop'])} FLOP -> pass rate "
+        f"{s['rl_pass_rate']:.3f}   test-time +{s['test_time_gain_pp']:.1f} pp",
+        f"  sites: {sites}",
+    ]
+    parts = ["\n".join(head)]
+    for title, table in (("Spend by workload", plan.workloads), ("Fleet", plan.fleet), ("Sites", plan.sites),
+                         ("Capability", plan.capability), ("Marginal values (duals)", plan.marginals),
+                         ("Approximation error", plan.approximation)):
+        parts.append(f"{title}\n{render_table(table)}")
+    return "\n\n".join(parts)

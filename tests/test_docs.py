@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from optimizer.paramdoc import BASELINE, render
+from optimizer.scenario import load_scenario
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def test_parameter_table_is_in_sync_with_schema_and_baseline():
+    assert (DOCS / "parameters.md").read_text() == render(load_scenario(BASELINE)), \
+        "regenerate: python -m optimizer.paramdoc > docs/parameters.md"
+
+
+def test_every_parameter_row_has_a_unit_and_a_source():
+    rows = [r for r in (DOCS / "parameters.md").read_text().splitlines() if r.startswith("| `")]
+    assert rows
+    for row in rows:
+        path, meaning, _value, source = (cell.strip() for cell in row.strip().strip("|").split("|"))
+        assert "[" in meaning, f"no unit for {path}"
+        assert source.strip(), f"no source for {path}"

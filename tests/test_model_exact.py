@@ -1,0 +1,122 @@
+"""Hand-derived optima of tiny scenarios (tests/tiny.py): node counts, sites, loss and duals."""
+
+import math
+
+import numpy as np
+import pytest
+
+from optimizer import laws, units
+from optimizer.model import build_model
+from optimizer.model.objective import reference_loss
+from optimizer.run import solve_scenario
+from optimizer.solve import solve_model
+from tiny import H200_FLOP_PER_NODE_DAY, tiny
+
+
+def nodes(plan, role):
+    return plan.fleet.loc[plan.fleet.role == role, "nodes"].sum()
+
+
+@pytest.mark.parametrize("multiplier, servers", [(1, 1_666.67), (5, 8_333.33), (10, 16_666.67)])
+def test_seed_4m_users_at_10_tokens_per_s_on_hgx_h200(multiplier, servers):
+    # 4M users x 10 tok/s x thinking / 24,000 tok/s per HGX H200 = ~1.7k, 8.5k, 17k servers
+    plan = solve_scenario(tiny(**{"test_time.thinking_multipliers": [multiplier]}))
+    assert nodes(plan, "inference") == pytest.approx(4e6 * 10 * multiplier / 24_000, rel=1e-9)
+    assert nodes(plan, "inference") == pytest.approx(servers, rel=1e-4)
+
+
+def test_pretraining_fleet_delivers_exactly_6ND():
+    # data caps tokens at U = 1e12 (one epoch, no synthetic): 6 N D = 4.2e23 FLOP
+    plan = solve_scenario(tiny())
+    flop_per_node = H200_FLOP_PER_NODE_DAY * 0.5 * 10
+    assert plan.summary["pretraining_tokens"] == pytest.approx(1e12, rel=1e-9)
+    assert nodes(plan, "pre-training") == pytest.approx(6 * 70e9 * 1e12 / flop_per_node, rel=1e-9)
+
+
+def test_loss_and_capability_are_exact_at_a_tangent_point():
+    # D' = 1e12 is the last tangent point of the data term, so the model loss equals the law
+    sc = tiny()
+    plan = solve_scenario(sc)
+    loss = laws.pretraining_loss(70e9, 1e12, sc.loss_law)
+    assert plan.summary["loss_model"] == pytest.approx(loss, rel=1e-9)
+    l_ref = reference_loss(sc)
+    assert plan.summary["capability_index"] == pytest.approx((l_ref - loss) / (l_ref - sc.loss_law.E), rel=1e-7)
+
+
+def test_memory_pool_binds_when_sessions_are_long():
+    # KV per session = 327,680 B x 10,000 tokens = 3.2768 GB; pool left after 70 GB FP8 weights: 1,058 GB
+    sc = tiny(**{"test_time.base_output_tokens": 10_000, "hardware.H200.serving_tokens_per_s": 1e9})
+    plan = solve_scenario(sc)
+    assert nodes(plan, "inference") == pytest.approx(4e6 * 327_680 * 10_000 / 1e9 / (1128 - 70), rel=1e-9)
+
+
+def test_model_that_does_not_fit_a_node_cannot_be_served():
+    sc = tiny(**{"models": {"big": {"params": 2e12, "n_layers": 200, "n_kv_heads": 8, "head_dim": 128},
+                            "llama3-70b": {"params": 70e9, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}}})
+    plan = solve_scenario(sc)  # 2T params = 2 TB at FP8 > 1,128 GB per H200 node
+    assert plan.summary["served_model"] == "llama3-70b"
+
+
+def test_whole_honda_sites_are_built_for_what_the_ferrari_cannot_hold():
+    # Ferrari 20 MW holds pre-training (122.9 nodes x 10.2 kW = 1.25 MW) and some serving;
+    # 10x thinking needs 16,667 nodes = 170 MW, so ceil((170 - 18.75) / 75) = 3 Honda sites
+    sc = tiny(**{"sites.ferrari.power_mw": 20, "test_time.thinking_multipliers": [10]})
+    plan = solve_scenario(sc)
+    pre = 6 * 70e9 * 1e12 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)
+    need_mw = (pre + 4e6 * 10 * 10 / 24_000) * 10.2 / 1000
+    assert plan.summary["sites_built"] == {"ferrari": 1, "honda": math.ceil((need_mw - 20) / 75)}
+    assert plan.summary["sites_built"]["honda"] == 3
+
+
+def test_pretraining_run_must_fit_one_campus():
+    # two 1 MW campuses cannot share one run needing 1.25 MW
+    sc = tiny(**{"sites.ferrari.power_mw": 1, "sites.ferrari.max_sites": 2, "inference.concurrent_users": 0})
+    from optimizer.errors import InfeasibleError
+    with pytest.raises(InfeasibleError) as err:
+        solve_scenario(sc)
+    assert "one_campus[ferrari]" in str(err.value)
+
+
+def test_budget_dual_is_slope_of_the_active_tangent():
+    # budget binds on pre-training alone: no users, free sites and energy, huge data stock.
+    # K = (L_ref - E - A/N^a - t(D')) / (L_ref - E) with t the tangent envelope of B/D'^b;
+    # one more 1e9 USD buys 1e9/342,000 nodes -> dK/d$ = -slope(D*) x tokens per 1e9 USD / (L_ref - E)
+    sc = tiny(**{"inference.concurrent_users": 0, "data.unique_tokens": 1e16, "pretraining.min_tokens": 1e11,
+                 "budget_usd": 1e8})
+    m = build_model(sc)
+    outcome = solve_model(m)
+    flop_per_node = H200_FLOP_PER_NODE_DAY * 0.5 * 10
+    tokens = 1e8 / 342_000 * flop_per_node / (6 * 70e9)
+    assert m.tokens["llama3-70b"].value * units.TOKENS == pytest.approx(tokens, rel=1e-9)
+    cuts = m.approximations.data_loss
+    active = int(np.argmax(cuts.slopes * tokens / units.TOKENS + cuts.intercepts))
+    tokens_per_busd = units.USD / 342_000 * flop_per_node / (6 * 70e9) / units.TOKENS
+    expected = -cuts.slopes[active] * tokens_per_busd / (reference_loss(sc) - sc.loss_law.E)
+    assert outcome.duals["budget"] == pytest.approx(expected, rel=1e-6)
+    assert outcome.duals["power[ferrari]"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_synthetic_data_is_bought_when_the_stock_binds():
+    # stock 1e12 at one epoch binds; synthetic tokens at $0.8/M relax it, so the plan buys the cap
+    sc = tiny(**{"data.synthetic_max_tokens": 5e11, "data.synthetic_usd_per_million_tokens": 0.8})
+    plan = solve_scenario(sc)
+    assert plan.summary["synthetic_tokens"] == pytest.approx(5e11, rel=1e-9)
+    assert plan.summary["pretraining_tokens"] == pytest.approx(1.5e12, rel=1e-9)
+
+
+def test_repeated_epochs_count_less_than_fresh_data():
+    sc = tiny(**{"data.max_epochs": 4, "pretraining.min_tokens": 4e12, "approximation.tangent_points": 200})
+    plan = solve_scenario(sc)
+    exact = laws.effective_tokens(4e12, 1e12, 15.4)
+    row = plan.approximation.iloc[1]
+    assert plan.summary["pretraining_tokens"] == pytest.approx(4e12, rel=1e-9)
+    assert row.exact_value == pytest.approx(exact / 1e12, rel=1e-12)  # phi(4) in epochs of the stock
+    assert 0 <= row.model_value - row.exact_value <= row.max_error + 1e-12
+
+
+def test_min_cost_meets_target_at_least_cost():
+    # the only lever is serving: 1x thinking is cheapest; target below the 1x capability holds
+    sc = tiny(**{"objective": "min_cost", "capability_target": -1.0})
+    plan = solve_scenario(sc)
+    pre = 6 * 70e9 * 1e12 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)
+    assert plan.summary["total_cost_usd"] == pytest.approx((pre + 4e6 * 10 / 24_000) * 342_000, rel=1e-9)

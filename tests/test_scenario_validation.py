@@ -1,0 +1,113 @@
+"""Bad input gets one clear error naming the file, the key and the fix."""
+
+from pathlib import Path
+
+import pytest
+
+from optimizer.errors import ScenarioError
+from optimizer.scenario import load_scenario, parameter_paths
+
+BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+
+
+def write(tmp_path, text, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def edited(tmp_path, old, new):
+    text = BASELINE.read_text()
+    assert old in text
+    return write(tmp_path, text.replace(old, new, 1))
+
+
+def test_baseline_loads():
+    sc = load_scenario(BASELINE)
+    assert sc.name == "baseline" and sc.budget_usd == 150e9
+
+
+def test_every_baseline_parameter_has_a_source():
+    sc = load_scenario(BASELINE)
+    missing = [p for p in parameter_paths(sc)
+               if not any(p == key or p.startswith(key + ".") for key in sc.sources)]
+    assert missing == []
+
+
+def test_negative_budget_names_file_key_and_fix(tmp_path):
+    path = edited(tmp_path, "budget_usd: 150.0e+9", "budget_usd: -5")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value) == f"({path}, budget_usd) | Input should be greater than 0 (got -5). Fix: use a number greater than 0.0"
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    path = edited(tmp_path, "    pue: 1.35", "    peu: 1.35")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == "sites.honda.peu"
+    assert "unknown key" in str(err.value) and "did you mean 'pue'?" in str(err.value)
+
+
+def test_wrong_type_is_explained(tmp_path):
+    path = edited(tmp_path, "horizon_years: 5", "horizon_years: five")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == "horizon_years" and "right type" in err.value.fix
+
+
+def test_missing_key_is_named(tmp_path):
+    path = edited(tmp_path, "  max_epochs: 16\n", "")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == "data.max_epochs" and "required key is missing" in str(err.value)
+
+
+def test_malformed_yaml_points_at_the_line(tmp_path):
+    path = write(tmp_path, "name: x\nbudget_usd: [1, 2\nhorizon_years: 5\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.where == str(path) and err.value.key.startswith("line ")
+    assert "malformed YAML" in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_min_cost_needs_a_target(tmp_path):
+    path = edited(tmp_path, "objective: max_capability", "objective: min_cost")
+    with pytest.raises(ScenarioError, match="capability_target"):
+        load_scenario(path)
+
+
+def test_source_for_unknown_parameter_is_rejected(tmp_path):
+    path = edited(tmp_path, "sources:\n", "sources:\n  data.unique_tokenz: \"x\"\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == "sources.data.unique_tokenz" and "data.unique_tokens" in err.value.fix
+
+
+def test_overrides_apply_in_order_and_sets_win():
+    sc = load_scenario(BASELINE, scenario="pessimistic", overrides=["hoffmann_law"],
+                       sets=["data.unique_tokens=2e14"])
+    assert sc.sites["ferrari"].facility_capex_usd_per_mw == 20e6
+    assert sc.loss_law.alpha == 0.34
+    assert sc.data.unique_tokens == 2e14  # --set beats the scarce_data group
+    assert sc.name == "baseline:pessimistic"
+
+
+def test_unknown_override_and_bad_set_are_clear():
+    with pytest.raises(ScenarioError, match=r"no such override group.*hoffmann_law"):
+        load_scenario(BASELINE, overrides=["hofman"])
+    with pytest.raises(ScenarioError, match="did you mean 'ferrari'"):
+        load_scenario(BASELINE, sets=["sites.ferarri.pue=1.1"])
+    with pytest.raises(ScenarioError, match="PATH=VALUE"):
+        load_scenario(BASELINE, sets=["budget_usd"])
+
+
+def test_thinking_multipliers_below_one_are_rejected(tmp_path):
+    path = edited(tmp_path, "thinking_multipliers: [1, 5, 10, 100]", "thinking_multipliers: [0.5, 5]")
+    with pytest.raises(ScenarioError, match=">= 1"):
+        load_scenario(path)
