@@ -1,4 +1,4 @@
-"""Write a plan to a folder: one CSV per table, and ``plan.json`` with the summary and every table."""
+"""Write plans and sweep tables: CSV and Parquet per table, one JSON document, and report.html."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from optimizer.results import Plan
+from optimizer.schema import Scenario
 
 
 def to_jsonable(obj):
@@ -25,25 +27,33 @@ def to_jsonable(obj):
     return obj
 
 
-def plan_document(plan: Plan) -> dict:
-    """The plan as one JSON-ready mapping: summary, tables (records) and the scenario with its sources."""
-    return to_jsonable({
-        "summary": plan.summary,
-        "tables": {name: table.to_dict(orient="records") for name, table in plan.tables().items()},
-        "scenario": plan.scenario.model_dump(mode="json"),
-    })
+def write_tables(tables: dict[str, pd.DataFrame], out: str | Path, sc: Scenario, plan: Plan | None = None,
+                 json_name: str = "results.json") -> list[Path]:
+    """``<name>.csv`` and ``<name>.parquet`` per table (plan tables too), a JSON document and report.html."""
+    from optimizer.report import render_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    everything = {**(plan.tables() if plan else {}), **tables}
+    written = []
+    for name, table in everything.items():
+        for path, write in ((out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)),
+                            (out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))):
+            write(path)
+            written.append(path)
+    document = {"tables": {n: t.to_dict(orient="records") for n, t in everything.items()},
+                "scenario": sc.model_dump(mode="json")}
+    if plan is not None:
+        document["summary"] = plan.summary
+    path = out / json_name
+    path.write_text(json.dumps(to_jsonable(document), indent=2))
+    written.append(path)
+    path = out / "report.html"
+    path.write_text(render_report(sc, tables, plan))
+    written.append(path)
+    return written
 
 
 def write_plan(plan: Plan, out: str | Path) -> list[Path]:
-    """Write ``<table>.csv`` for each table and ``plan.json``; return the paths written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in plan.tables().items():
-        path = out / f"{name}.csv"
-        table.to_csv(path, index=False)
-        written.append(path)
-    path = out / "plan.json"
-    path.write_text(json.dumps(plan_document(plan), indent=2))
-    written.append(path)
-    return written
+    """A solved plan: its tables as CSV and Parquet, ``plan.json`` and ``report.html``."""
+    return write_tables({}, out, plan.scenario, plan, json_name="plan.json")

@@ -209,3 +209,33 @@ def summarise(m, outcome: SolveOutcome) -> dict:
         "serving_tokens_per_s": sc.inference.concurrent_users * sc.inference.tokens_per_second_per_user * multiplier,
         "solve_seconds": outcome.seconds,
     }
+
+
+def point_row(m, outcome: SolveOutcome) -> dict:
+    """One sweep row: status, objective, allocation by workload/site/role, and the duals."""
+    model, thinking = chosen(m)
+    row = {
+        "status": outcome.status,
+        "objective_value": outcome.objective,
+        "capability_index": v(m.capability),
+        "total_cost_usd": v(m.total_cost) * units.USD,
+        "served_model": model,
+        "thinking": thinking,
+        "pretraining_tokens": sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS,
+        "synthetic_tokens": v(m.synthetic_tokens) * units.TOKENS,
+        "rl_flop": v(m.rl_flop) * units.FLOP,
+        "loss_model": v(m.loss),
+        "spend_pretraining_usd": v(m.cost_pretraining) * units.USD,
+        "spend_rl_usd": v(m.cost_rl) * units.USD,
+        "spend_inference_usd": v(m.cost_inference) * units.USD,
+        "spend_sites_usd": v(m.cost_sites) * units.USD,
+        "solve_seconds": outcome.seconds,
+    }
+    for s in m.SITES:
+        row[f"sites_built:{s}"] = round(v(m.sites_built[s]))
+    for role, h, _s, _c, knodes in fleet_rows(m):
+        key = f"nodes:{role}:{h}"
+        row[key] = row.get(key, 0.0) + knodes * units.NODES
+    for name, value in outcome.duals.items():
+        row[f"dual:{name}"] = value
+    return row

@@ -115,6 +115,7 @@ def validate_scenario(raw: dict[str, Any], where: str) -> Scenario:
         key = ".".join(str(p) for p in err["loc"]) or "-"
         raise ScenarioError(where, key, _problem(err), _fix(err, raw)) from None
     check_sources(scenario, where)
+    check_sensitivity(scenario, where)
     return scenario
 
 
@@ -127,10 +128,19 @@ def check_sources(scenario: Scenario, where: str) -> None:
                                 _suggest(key, sorted(known)))
 
 
+def check_sensitivity(scenario: Scenario, where: str) -> None:
+    """Every key of ``sensitivity:`` must name a numeric parameter."""
+    known = set(parameter_paths(scenario))
+    for key in scenario.sensitivity:
+        if key not in known:
+            raise ScenarioError(where, f"sensitivity.{key}", "names a parameter that does not exist",
+                                _suggest(key, sorted(known)))
+
+
 def parameter_paths(obj: Any, prefix: str = "") -> list[str]:
     """Dotted paths of every leaf parameter (sources and free text excluded)."""
     if isinstance(obj, BaseModel):
-        items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in ("sources", "name", "description")]
+        items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in ("sources", "sensitivity", "name", "description")]
     elif isinstance(obj, dict):
         items = list(obj.items())
     elif obj is None:

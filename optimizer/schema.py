@@ -176,11 +176,16 @@ class Scenario(Strict):
     models: dict[str, ServedModel] = Field(min_length=1)
     approximation: Approximation
     sources: dict[str, str] = Field(default_factory=dict, description="parameter path -> citation")
+    sensitivity: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="parameter path -> [low, high] for tornado charts")
 
     @model_validator(mode="after")
     def _objective_needs_target(self) -> Scenario:
         if self.objective == "min_cost" and self.capability_target is None:
             raise ValueError("objective 'min_cost' needs capability_target")
+        for path, (low, high) in self.sensitivity.items():
+            if low > high:
+                raise ValueError(f"sensitivity.{path}: low {low} is above high {high}")
         if not any(site.coherent_training for site in self.sites.values()):
             raise ValueError("no site type has coherent_training: true, so nothing can pre-train")
         return self

@@ -15,7 +15,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimizer.errors import InfeasibleError, SolveError
-from optimizer.model.objective import use_objective
+from optimizer.model.objective import FLOOR_OFF, use_objective
 
 INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded}
 
@@ -32,11 +32,19 @@ class SolveOutcome:
 
 
 def new_solver(m: pyo.ConcreteModel) -> Highs:
-    """A persistent HiGHS solver holding ``m``; change mutable Params and call ``solve_with`` again."""
+    """A persistent HiGHS solver holding ``m``; change mutable Params and call ``solve_with`` again.
+
+    Structural edits (new constraints, objectives, variables) need a new solver."""
     solver = Highs()
     solver.config.load_solutions = False
     solver.config.raise_exception_on_nonoptimal_result = False
     solver.config.rel_gap = m.scenario.approximation.mip_rel_gap
+    # only mutable Params change between solves: skip the structural change checks
+    updates = solver.config.auto_updates
+    for check in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                  "update_vars", "update_named_expressions", "update_objective"):
+        setattr(updates, check, False)
     solver.set_instance(m)
     return solver
 
@@ -55,8 +63,10 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True,
     """
     first = _optimal(solver.solve(m, time_limit=time_limit), m, explain)
     objective, bound, seconds = first.incumbent_objective, first.objective_bound, _seconds(first)
-    if m.max_capability.active:
-        target = pyo.value(m.capability_target)
+    alternative = m.component("alternative_objective") is not None
+    if m.scenario.objective == "min_cost" and not alternative:
+        objective, bound = -objective, (None if bound is None else -bound)  # max -cost -> cost
+    if m.scenario.objective == "max_capability" and not alternative:
         tol = m.scenario.approximation.capability_tolerance
         m.capability_target.value = objective - tol * max(1.0, abs(objective))
         use_objective(m, "min_cost")
@@ -64,7 +74,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True,
             second = _optimal(solver.solve(m, time_limit=time_limit), m, explain=False)
         finally:
             use_objective(m, "max_capability")
-            m.capability_target.value = target
+            m.capability_target.value = FLOOR_OFF
         seconds += _seconds(second)
         second.solution_loader.load_vars()
     else:
@@ -111,7 +121,7 @@ def marginal_values(m: pyo.ConcreteModel) -> dict[str, float]:
     for s in lp.SITES:
         values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
     values["unique_data"] = unique_data_value(lp, dual)
-    if lp.capability_floor.active:
+    if lp.scenario.objective == "min_cost":
         values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
     return values
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from optimizer.results import Plan
@@ -11,9 +12,7 @@ def human(x) -> str:
     """Compact number: 1.5e11 -> '150B', 0.0123 -> '0.0123', 4.3e27 -> '4.3e+27'."""
     if x is None or (isinstance(x, float) and x != x):
         return "-"
-    if isinstance(x, str):
-        return x
-    if isinstance(x, bool):
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
         return str(x)
     ax = abs(x)
     if ax >= 1e16 or (0 < ax < 1e-3):
@@ -22,6 +21,17 @@ def human(x) -> str:
         if ax >= scale:
             return f"{x / scale:.3g}{suffix}"
     return f"{x:.4g}"
+
+
+HEADLINE = ("alternative", "parameter", "status", "objective_value", "capability_index", "total_cost_usd",
+            "served_model", "thinking", "spend_pretraining_usd", "spend_rl_usd", "spend_inference_usd",
+            "dual:budget", "low", "high", "objective_low", "objective_high", "swing")
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """Sweep inputs and the headline columns, for the terminal (files hold every column)."""
+    keep = [c for c in table.columns if c.startswith("in:") or c in HEADLINE or c.startswith("share_")]
+    return table[keep] if keep else table
 
 
 def render_table(table: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ for a model worse than the reference):
 * K_rl  = sigma(C_rl): share of the ScaleRL gain (A - R0) reached;
 * K_tt  = log2(k) / log2(k_max) for the chosen thinking multiplier, capped by the context.
 
-Two objectives are built; ``solve`` activates one:
+One objective with mutable weights serves both modes:
 * max_capability: maximise K, then (second stage) minimise cost with K held at its optimum;
 * min_cost: minimise cost subject to K >= capability_target.
 """
@@ -38,18 +38,27 @@ def define_capability(m: pyo.ConcreteModel, sc: Scenario) -> None:
         + m.p_capability_weight_test_time * m.k_test_time, doc="capability index K [-]")
 
 
+FLOOR_OFF = -1e6  # capability_target value that leaves the floor slack (max_capability, stage 1)
+
+
 def define_objectives(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """``max_capability`` and ``min_cost`` objectives and the capability floor; activate per ``sc.objective``."""
+    """One objective, max  w_K K - w_C cost, and the floor K >= capability_target.
+
+    Both weights and the target are mutable Params, so switching between maximising capability and
+    minimising cost (the lexicographic second stage, or min_cost) changes numbers only and the
+    persistent solver never rebuilds.
+    """
+    m.weight_capability = pyo.Param(initialize=1.0, mutable=True)
+    m.weight_cost = pyo.Param(initialize=0.0, mutable=True)
     m.capability_floor = pyo.Constraint(expr=m.capability >= m.capability_target,
                                         doc="capability index >= capability_target")
-    m.max_capability = pyo.Objective(expr=m.capability, sense=pyo.maximize)
-    m.min_cost = pyo.Objective(expr=m.total_cost, sense=pyo.minimize)
+    m.objective = pyo.Objective(expr=m.weight_capability * m.capability - m.weight_cost * m.total_cost,
+                                sense=pyo.maximize)
     use_objective(m, sc.objective)
 
 
 def use_objective(m: pyo.ConcreteModel, objective: str) -> None:
-    """Activate one objective; the capability floor is active exactly when minimising cost."""
+    """Weights for 'max_capability' (K) or 'min_cost' (-cost)."""
     maximise = objective == "max_capability"
-    (m.max_capability.activate if maximise else m.max_capability.deactivate)()
-    (m.min_cost.deactivate if maximise else m.min_cost.activate)()
-    (m.capability_floor.deactivate if maximise else m.capability_floor.activate)()
+    m.weight_capability.value = 1.0 if maximise else 0.0
+    m.weight_cost.value = 0.0 if maximise else 1.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer import units
+from optimizer.model.objective import FLOOR_OFF
 from optimizer.scenario import get_path
 from optimizer.schema import Scenario
 
@@ -53,8 +54,10 @@ def define_params(m: pyo.ConcreteModel, sc: Scenario) -> None:
         param = pyo.Param(initialize=value / scale, mutable=True, doc=path)
         m.add_component(param_name(path), param)
         m.param_paths[path] = (param, scale)
-    m.capability_target = pyo.Param(initialize=sc.capability_target or 0.0, mutable=True, doc="capability_target")
-    m.param_paths["capability_target"] = (m.capability_target, 1.0)
+    floor = sc.capability_target if sc.objective == "min_cost" else FLOOR_OFF
+    m.capability_target = pyo.Param(initialize=floor, mutable=True, doc="capability_target")
+    if sc.objective == "min_cost":
+        m.param_paths["capability_target"] = (m.capability_target, 1.0)
 
     m.gpus_per_node = pyo.Param(m.HARDWARE, initialize={h: hw.gpus_per_node for h, hw in sc.hardware.items()},
                                 doc="accelerators per node (structural)")

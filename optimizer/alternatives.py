@@ -1,0 +1,49 @@
+"""Near-optimal alternatives (modelling to generate alternatives, as in PyPSA and Calliope).
+
+Given the optimum, hold the objective within ``slack`` of it,
+
+* max_capability: K >= K* - slack |K*|;
+* min_cost:       cost <= (1 + slack) cost*;
+
+then minimise and maximise the spend on one workload. When the budget binds, the spend is the
+workload's share of the budget; the table reports the share of total cost either way.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.errors import ScenarioError
+from optimizer.model import build_model
+from optimizer.results import point_row
+from optimizer.schema import Scenario
+from optimizer.solve import new_solver, solve_model, solve_with
+
+WORKLOADS = {"pretraining": "cost_pretraining", "rl": "cost_rl", "inference": "cost_inference", "sites": "cost_sites"}
+
+
+def near_optimal(sc: Scenario, workload: str, slack: float) -> pd.DataFrame:
+    """Rows 'optimal', 'min <workload>' and 'max <workload>' with the plan at each."""
+    if workload not in WORKLOADS:
+        raise ScenarioError("--share", workload, "unknown workload", f"use one of {', '.join(WORKLOADS)}")
+    if not 0 <= slack < 1:
+        raise ScenarioError("--slack", str(slack), "slack must be in [0, 1)", "use e.g. 0.05 for 5%")
+    m = build_model(sc)
+    best = solve_model(m)
+    rows = [{"alternative": "optimal", **point_row(m, best)}]
+    spend = getattr(m, WORKLOADS[workload])
+    if sc.objective == "max_capability":
+        m.capability_target.value = best.objective - slack * abs(best.objective)
+    else:
+        m.cost_ceiling = pyo.Constraint(expr=m.total_cost <= (1 + slack) * best.objective,
+                                        doc="total cost within the slack of the optimum")
+    m.objective.deactivate()
+    for sense, label in ((pyo.minimize, "min"), (pyo.maximize, "max")):
+        m.alternative_objective = pyo.Objective(expr=spend, sense=sense)
+        outcome = solve_with(new_solver(m), m, duals=False)
+        rows.append({"alternative": f"{label} {workload}", **point_row(m, outcome)})
+        m.del_component(m.alternative_objective)
+    table = pd.DataFrame(rows)
+    table[f"share_{workload}"] = table[f"spend_{workload}_usd"] / table.total_cost_usd
+    return table

@@ -1,0 +1,142 @@
+"""A self-contained HTML report: plots embedded as PNG data, tables, and the sourced assumptions."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from optimizer.paramdoc import source_of  # noqa: E402
+from optimizer.results import Plan  # noqa: E402
+from optimizer.scenario import get_path, parameter_paths  # noqa: E402
+from optimizer.schema import Scenario  # noqa: E402
+from optimizer.text_report import human  # noqa: E402
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}h2{margin-top:2em}"""
+
+
+def figure_tag(fig) -> str:
+    """The figure as an inline PNG <img>."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def table_tag(table: pd.DataFrame) -> str:
+    shown = table.copy()
+    for col in shown.columns:
+        shown[col] = shown[col].map(human)
+    return shown.to_html(index=False, escape=True, border=0)
+
+
+def workload_chart(plan: Plan) -> str:
+    data = plan.workloads.set_index("workload").spend_usd / 1e9
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.barh(data.index, data.values, color="#3b6ea5")
+    ax.set_xlabel("spend [billion USD]")
+    ax.set_title("Allocation by workload")
+    ax.invert_yaxis()
+    return figure_tag(fig)
+
+
+def site_chart(plan: Plan) -> str:
+    fleet = plan.fleet.groupby(["site", "role"]).facility_mw.sum().unstack(fill_value=0.0)
+    fig, ax = plt.subplots(figsize=(7, 3))
+    fleet.plot.bar(stacked=True, ax=ax, rot=0)
+    built = plan.sites.set_index("site").power_mw_built
+    ax.scatter(range(len(fleet.index)), built.reindex(fleet.index).values, marker="_", s=800, color="k",
+               label="power built", zorder=3)
+    ax.set_ylabel("facility power [MW]")
+    ax.set_title("Allocation by site type and role")
+    ax.legend(fontsize=8)
+    return figure_tag(fig)
+
+
+def frontier_chart(table: pd.DataFrame) -> str:
+    ok = table[table.status == "optimal"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+    ax.plot(ok["in:budget_usd"] / 1e9, ok.capability_index, marker="o")
+    ax.set_xlabel("budget [billion USD]")
+    ax.set_ylabel("capability index")
+    ax.set_title("Budget frontier")
+    spend = ok[["spend_pretraining_usd", "spend_rl_usd", "spend_inference_usd", "spend_sites_usd"]] / 1e9
+    spend.index = ok["in:budget_usd"] / 1e9
+    spend.columns = ["pre-training", "rl", "inference", "sites"]
+    spend.plot.area(ax=ax2)
+    ax2.set_xlabel("budget [billion USD]")
+    ax2.set_ylabel("spend [billion USD]")
+    ax2.set_title("Spend along the frontier")
+    return figure_tag(fig)
+
+
+def tornado_chart(table: pd.DataFrame) -> str:
+    data = table.dropna(subset=["objective_low", "objective_high"]).iloc[::-1]
+    base = table.objective_base.iloc[0]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(data) + 1.2))
+    for i, row in enumerate(data.itertuples()):
+        ax.barh(i, row.objective_low - base, left=base, color="#c0504d")
+        ax.barh(i, row.objective_high - base, left=base, color="#4f81bd")
+    ax.set_yticks(range(len(data)))
+    ax.set_yticklabels([f"{p} [{human(lo)}, {human(hi)}]" for p, lo, hi in zip(data.parameter, data.low, data.high)],
+                       fontsize=8)
+    ax.axvline(base, color="k", lw=1)
+    ax.set_xlabel("objective (red: at low, blue: at high)")
+    ax.set_title("Tornado")
+    return figure_tag(fig)
+
+
+def sweep_charts(table: pd.DataFrame) -> str:
+    inputs = [c for c in table.columns if c.startswith("in:")]
+    if not inputs:
+        return ""
+    fig, axes = plt.subplots(1, len(inputs), figsize=(4.5 * len(inputs), 3), squeeze=False)
+    for ax, col in zip(axes[0], inputs):
+        part = table[table[col].notna() & (table.status == "optimal")].sort_values(col)
+        ax.plot(part[col], part.objective_value, marker="o")
+        ax.set_xlabel(col[3:])
+        ax.set_ylabel("objective")
+    fig.suptitle("Objective along each swept parameter")
+    return figure_tag(fig)
+
+
+def assumptions_table(sc: Scenario) -> pd.DataFrame:
+    return pd.DataFrame([{"parameter": p, "value": get_path(sc, p), "source": source_of(sc, p)}
+                         for p in parameter_paths(sc)])
+
+
+def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | None = None) -> str:
+    """The whole report as one HTML string."""
+    parts = [f"<h1>Allocation report: {html.escape(sc.name)}</h1>", f"<p>{html.escape(sc.description)}</p>"]
+    if plan is not None:
+        s = plan.summary
+        parts += [
+            "<h2>Plan</h2>",
+            f"<p>Capability index <b>{s['capability_index']:.4f}</b>; spend ${human(s['total_cost_usd'])} of "
+            f"${human(s['budget_usd'])}; served model <b>{html.escape(s['served_model'])}</b> at "
+            f"{s['thinking_multiplier']:g}x thinking; {human(s['pretraining_tokens'])} pre-training tokens.</p>",
+            workload_chart(plan), site_chart(plan),
+        ]
+        for name, table in plan.tables().items():
+            parts += [f"<h3>{html.escape(name)}</h3>", table_tag(table)]
+    for name, table in tables.items():
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        if name == "frontier":
+            parts.append(frontier_chart(table))
+        elif name == "tornado":
+            parts.append(tornado_chart(table))
+        elif name == "sweep":
+            parts.append(sweep_charts(table))
+        parts.append(table_tag(table))
+    parts += ["<h2>Assumptions and sources</h2>", table_tag(assumptions_table(sc))]
+    body = "\n".join(parts)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(sc.name)}</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>")

@@ -1,0 +1,140 @@
+"""Sweeps re-solve one persistent model and agree with fresh solves; bad specs fail clearly."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from optimizer.alternatives import near_optimal
+from optimizer.cli import app
+from optimizer.errors import ScenarioError
+from optimizer.export import write_tables
+from optimizer.run import solve_scenario
+from optimizer.sweep import grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
+from tiny import H200_FLOP_PER_NODE_DAY, tiny
+
+FLOP_PER_NODE = H200_FLOP_PER_NODE_DAY * 0.5 * 10
+PRE_NODES = 6 * 70e9 * 1e12 / FLOP_PER_NODE
+
+
+def test_parse_param_ranges_and_lists():
+    sc = tiny()
+    assert parse_param("budget_usd=1e9:3e9:3", sc).values == (1e9, 2e9, 3e9)
+    assert parse_param("sites.honda.pue=1.1,1.3", sc).values == (1.1, 1.3)
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("budget_usd", "PATH=start:stop:n"),
+    ("budget_usdd=1:2:3", "did you mean 'budget_usd'"),
+    ("budget_usd=1:2:x", "cannot read the values"),
+    ("budget_usd=1:2:0", "cannot read the values"),
+    ("objective=1,2", "is not a number"),
+])
+def test_bad_sweep_specs_are_clear(spec, match):
+    with pytest.raises(ScenarioError, match=match):
+        parse_param(spec, tiny())
+
+
+def test_bad_point_value_fails_before_solving():
+    sc = tiny()
+    with pytest.raises(ScenarioError, match=r"budget_usd\) \| Input should be greater than 0"):
+        run_sweep(sc, one_at_a_time([parse_param("budget_usd=-1,1e9", sc)]), progress=False)
+
+
+def test_points_one_at_a_time_and_grid():
+    a = parse_param("budget_usd=1,2", tiny())
+    b = parse_param("horizon_years=3,4,5", tiny())
+    assert one_at_a_time([a, b]) == [{"budget_usd": 1}, {"budget_usd": 2}, {"horizon_years": 3},
+                                     {"horizon_years": 4}, {"horizon_years": 5}]
+    assert len(grid([a, b])) == 6 and {"budget_usd": 2, "horizon_years": 5} in grid([a, b])
+
+
+def test_thinking_sweep_matches_seed_and_fresh_solves():
+    # users swept on the persistent model: serving nodes = users x 10 / 24,000 exactly
+    sc = tiny()
+    table = run_sweep(sc, one_at_a_time([parse_param("inference.concurrent_users=1e6:4e6:4", sc)]), progress=False)
+    assert list(table.status) == ["optimal"] * 4 and not table.rebuilt.any()
+    assert table["nodes:inference:H200"].tolist() == pytest.approx([u * 10 / 24_000 for u in (1e6, 2e6, 3e6, 4e6)])
+    fresh = solve_scenario(tiny(**{"inference.concurrent_users": 2e6}))
+    assert table.objective_value[1] == pytest.approx(fresh.outcome.objective, rel=1e-9)
+
+
+def test_budget_frontier_is_monotone_and_reports_duals_and_infeasible_points():
+    sc = tiny(**{"inference.concurrent_users": 0, "data.unique_tokens": 1e16, "pretraining.min_tokens": 1e11})
+    cheapest = PRE_NODES / 10 * 342_000  # 1e11 tokens is a tenth of the 1e12-token run
+    points = one_at_a_time([parse_param(f"budget_usd={cheapest * 0.5},{cheapest * 2},{cheapest * 4}", sc)])
+    table = run_sweep(sc, points, workers=2, progress=False)
+    assert table.status.tolist() == ["infeasible", "optimal", "optimal"]
+    assert table.capability_index[2] > table.capability_index[1]
+    assert (table["dual:budget"][1:] > 0).all()
+    assert table.total_cost_usd[1] == pytest.approx(cheapest * 2, rel=1e-6)
+
+
+def test_structural_parameter_rebuilds_the_model():
+    sc = tiny()
+    table = run_sweep(sc, [{"loss_law.alpha": 0.30}, {"budget_usd": 2e12}], progress=False)
+    assert table.rebuilt.tolist() == [True, False]
+    assert table.objective_value[0] == pytest.approx(
+        solve_scenario(tiny(**{"loss_law.alpha": 0.30})).outcome.objective, rel=1e-9)
+
+
+def test_tornado_ranks_parameters_by_swing():
+    sc = tiny(**{"sensitivity": {"hardware.H200.node_capex_usd": [3e5, 4e5], "pretraining.mfu": [0.4, 0.6]},
+                 "inference.concurrent_users": 0, "data.unique_tokens": 1e16, "pretraining.min_tokens": 1e11,
+                 "budget_usd": 5e8})
+    points = tornado_points(sc)
+    assert points == [{"hardware.H200.node_capex_usd": 3e5}, {"hardware.H200.node_capex_usd": 4e5},
+                      {"pretraining.mfu": 0.4}, {"pretraining.mfu": 0.6}]
+    table = tornado_table(sc, run_sweep(sc, points, progress=False), solve_scenario(sc).outcome.objective)
+    # FLOP per dollar scales with 1/price (x1.33) and with MFU (x1.5): MFU swings more
+    assert table.parameter.tolist() == ["pretraining.mfu", "hardware.H200.node_capex_usd"]
+    assert (table.objective_high > table.objective_low).iloc[0]
+
+
+def test_tornado_without_ranges_is_a_clear_error():
+    with pytest.raises(ScenarioError, match="sensitivity"):
+        tornado_points(tiny())
+
+
+def test_sensitivity_paths_are_validated():
+    with pytest.raises(ScenarioError, match="did you mean 'pretraining.mfu'"):
+        tiny(**{"sensitivity": {"pretraining.mfuu": [0.3, 0.4]}})
+
+
+def test_near_optimal_alternatives_bracket_the_optimum():
+    sc = tiny(**{"test_time.thinking_multipliers": [1, 10], "capability.weight_pretraining": 0.5,
+                 "capability.weight_test_time": 0.5})
+    table = near_optimal(sc, "inference", 0.10).set_index("alternative")
+    best = table.loc["optimal"]
+    assert table.loc["min inference", "spend_inference_usd"] <= best.spend_inference_usd + 1e-3
+    assert table.loc["max inference", "spend_inference_usd"] >= best.spend_inference_usd - 1e-3
+    floor = best.objective_value - 0.10 * abs(best.objective_value)
+    assert (table.capability_index >= floor - 1e-7).all()
+    # without 10x thinking the index loses 0.5 > 10% of it, so the cheap alternative keeps 10x yet spends less
+    assert table.loc["min inference", "thinking"] == "10x"
+
+
+def test_export_writes_csv_parquet_json_and_a_self_contained_report(tmp_path):
+    sc = tiny()
+    plan = solve_scenario(sc)
+    table = run_sweep(sc, one_at_a_time([parse_param("budget_usd=1e12,2e12", sc)]), progress=False)
+    written = {p.name for p in write_tables({"frontier": table}, tmp_path, sc, plan)}
+    assert {"frontier.csv", "frontier.parquet", "workloads.parquet", "results.json", "report.html"} <= written
+    assert pd.read_parquet(tmp_path / "frontier.parquet").equals(table)
+    assert json.loads((tmp_path / "results.json").read_text())["summary"]["served_model"] == "llama3-70b"
+    report = (tmp_path / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 3  # workload, site, frontier charts
+    assert "Assumptions and sources" in report and "src=\"http" not in report
+
+
+def test_cli_sweep_and_frontier(tmp_path):
+    baseline = str(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    runner = CliRunner()
+    result = runner.invoke(app, ["frontier", baseline, "--budgets", "1e11:1.5e11:2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    frontier = pd.read_csv(tmp_path / "frontier.csv")
+    assert frontier.capability_index.is_monotonic_increasing
+    bad = runner.invoke(app, ["sweep", baseline, "--param", "nonsense=1:2:3"])
+    assert bad.exit_code == 2 and "no such parameter" in bad.output and "Traceback" not in bad.output
