@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,9 +20,14 @@ OverrideOpt = Annotated[Optional[list[str]], typer.Option("--override", "-o", he
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="PATH=VALUE, repeatable, applied last")]
 
 
-def fail(exc: OptimizerError) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=2)
+@contextmanager
+def reported():
+    """Turn an OptimizerError into one line on stderr and exit code 2 (no traceback)."""
+    try:
+        yield
+    except OptimizerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @app.callback()
@@ -43,11 +49,9 @@ def solve(
     from optimizer.run import solve_scenario
     from optimizer.text_report import render_plan
 
-    try:
+    with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         plan = solve_scenario(sc, time_limit=time_limit)
-    except OptimizerError as exc:
-        fail(exc)
     typer.echo(render_plan(plan))
     if out is not None:
         written = write_plan(plan, out)
@@ -76,13 +80,11 @@ def sweep(
     """Sweep parameters one at a time (default) or over a grid; one row per point."""
     from optimizer import sweep as sw
 
-    try:
+    with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         ranges = [sw.parse_param(p, sc) for p in param]
         points = sw.grid(ranges) if grid_ else sw.one_at_a_time(ranges)
         table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler)
-    except OptimizerError as exc:
-        fail(exc)
     finish(sc, {"sweep": table}, out)
 
 
@@ -99,12 +101,10 @@ def tornado(
     from optimizer import sweep as sw
     from optimizer.run import solve_scenario
 
-    try:
+    with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         plan = solve_scenario(sc)
         table = sw.run_sweep(sc, sw.tornado_points(sc), workers=workers)
-    except OptimizerError as exc:
-        fail(exc)
     finish(sc, {"tornado": sw.tornado_table(sc, table, plan.outcome.objective), "tornado_points": table}, out, plan)
 
 
@@ -121,12 +121,10 @@ def frontier(
     """Capability against budget: the budget frontier."""
     from optimizer import sweep as sw
 
-    try:
+    with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         points = sw.one_at_a_time([sw.parse_param(f"budget_usd={budgets}", sc)])
         table = sw.run_sweep(sc, points, workers=workers)
-    except OptimizerError as exc:
-        fail(exc)
     finish(sc, {"frontier": table}, out)
 
 
@@ -143,11 +141,9 @@ def alternatives(
     """Near-optimal plans that minimise and maximise one workload's spend."""
     from optimizer.alternatives import near_optimal
 
-    try:
+    with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         table = near_optimal(sc, share, slack)
-    except OptimizerError as exc:
-        fail(exc)
     finish(sc, {"alternatives": table}, out)
 
 

@@ -37,10 +37,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | Path, sc: Scenario,
     everything = {**(plan.tables() if plan else {}), **tables}
     written = []
     for name, table in everything.items():
-        for path, write in ((out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)),
-                            (out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))):
-            write(path)
-            written.append(path)
+        table.to_csv(out / f"{name}.csv", index=False)
+        table.to_parquet(out / f"{name}.parquet", index=False)
+        written += [out / f"{name}.csv", out / f"{name}.parquet"]
     document = {"tables": {n: t.to_dict(orient="records") for n, t in everything.items()},
                 "scenario": sc.model_dump(mode="json")}
     if plan is not None:

@@ -53,6 +53,11 @@ def extract_plan(m: pyo.ConcreteModel, outcome: SolveOutcome) -> Plan:
                 capability_table(m), approximation_table(m), marginal_table(m, outcome))
 
 
+def pretraining_tokens(m) -> float:
+    """Pre-training tokens D of the chosen model [tokens]."""
+    return sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS
+
+
 def fleet_rows(m):
     """(role, hardware, site, config or '', nodes [1e3]) for every positive fleet variable."""
     for role, name in ROLES.items():
@@ -127,7 +132,7 @@ def true_values(m) -> dict[str, float]:
     """The exact laws evaluated at the solution (the model holds their tangent approximations)."""
     sc: Scenario = m.scenario
     model, _ = chosen(m)
-    tokens = sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS
+    tokens = pretraining_tokens(m)
     stock = sc.data.unique_tokens + v(m.synthetic_tokens) * units.TOKENS
     effective = laws.effective_tokens(tokens, stock, sc.data.repetition_efold)
     return {
@@ -174,7 +179,7 @@ def summarise(m, outcome: SolveOutcome) -> dict:
     sc: Scenario = m.scenario
     model, thinking = chosen(m)
     params = sc.models[model].params
-    tokens = sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS
+    tokens = pretraining_tokens(m)
     flop = 6 * params * tokens
     n_opt, d_opt = laws.compute_optimal(flop, sc.loss_law)
     exact = true_values(m)
@@ -221,7 +226,7 @@ def point_row(m, outcome: SolveOutcome) -> dict:
         "total_cost_usd": v(m.total_cost) * units.USD,
         "served_model": model,
         "thinking": thinking,
-        "pretraining_tokens": sum(v(m.tokens[k]) for k in m.MODELS) * units.TOKENS,
+        "pretraining_tokens": pretraining_tokens(m),
         "synthetic_tokens": v(m.synthetic_tokens) * units.TOKENS,
         "rl_flop": v(m.rl_flop) * units.FLOP,
         "loss_model": v(m.loss),

@@ -98,7 +98,7 @@ def set_path(raw: dict[str, Any], dotted: str, value: Any, where: str) -> None:
     for i, part in enumerate(parts[:-1]):
         if not isinstance(node, dict) or part not in node:
             known = sorted(node) if isinstance(node, dict) else []
-            raise ScenarioError(where, dotted, f"unknown key '{part}'", _suggest(part, known))
+            raise ScenarioError(where, dotted, f"unknown key '{part}'", suggest(part, known))
         node = node[part]
     if not isinstance(node, dict):
         raise ScenarioError(where, dotted, "path goes through a value, not a section", "check the path")
@@ -125,7 +125,7 @@ def check_sources(scenario: Scenario, where: str) -> None:
     for key in scenario.sources:
         if key not in known and not any(k.startswith(key + ".") for k in known):
             raise ScenarioError(where, f"sources.{key}", "cites a parameter that does not exist",
-                                _suggest(key, sorted(known)))
+                                suggest(key, sorted(known)))
 
 
 def check_sensitivity(scenario: Scenario, where: str) -> None:
@@ -134,7 +134,7 @@ def check_sensitivity(scenario: Scenario, where: str) -> None:
     for key in scenario.sensitivity:
         if key not in known:
             raise ScenarioError(where, f"sensitivity.{key}", "names a parameter that does not exist",
-                                _suggest(key, sorted(known)))
+                                suggest(key, sorted(known)))
 
 
 def parameter_paths(obj: Any, prefix: str = "") -> list[str]:
@@ -177,7 +177,7 @@ def _fix(err: dict[str, Any], raw: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         parent = _lookup(raw, loc[:-1])
         siblings = [k for k in parent if isinstance(parent, dict)] if isinstance(parent, dict) else []
-        return "remove it. " + _suggest(loc[-1], sorted(set(_allowed(loc[:-1])) or siblings))
+        return "remove it. " + suggest(loc[-1], sorted(set(_allowed(loc[:-1])) or siblings))
     if kind == "missing":
         return f"add `{loc[-1]}:` with a value (see scenarios/baseline.yaml)"
     ctx = err.get("ctx") or {}
@@ -218,7 +218,7 @@ def _lookup(raw: Any, loc: list[str]) -> Any:
     return raw
 
 
-def _suggest(word: str, known: list[str]) -> str:
+def suggest(word: str, known: list[str]) -> str:
     close = difflib.get_close_matches(word, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"

@@ -54,19 +54,21 @@ def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float |
     return solve_with(new_solver(m), m, duals=duals, time_limit=time_limit)
 
 
-def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True,
-               time_limit: float | None = None, explain: bool = True) -> SolveOutcome:
+def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None,
+               explain: bool = True, objective: str | None = None) -> SolveOutcome:
     """Re-solve ``m`` on a persistent solver; load values; raise on infeasible or non-optimal.
 
-    max_capability is lexicographic: stage 1 finds K*; stage 2 minimises cost subject to
-    K >= K* - tol max(1, |K*|), so the plan does not buy what adds no capability.
+    ``objective`` defaults to the scenario's. max_capability is lexicographic: stage 1 finds K*;
+    stage 2 minimises cost subject to K >= K* - tol max(1, |K*|), so the plan does not buy what adds
+    no capability. min_cost reports the cost (the model maximises -cost). 'active' solves whatever
+    objective is active once, as it is (near-optimal alternatives).
     """
+    objective_kind = objective or m.scenario.objective
     first = _optimal(solver.solve(m, time_limit=time_limit), m, explain)
     objective, bound, seconds = first.incumbent_objective, first.objective_bound, _seconds(first)
-    alternative = m.component("alternative_objective") is not None
-    if m.scenario.objective == "min_cost" and not alternative:
+    if objective_kind == "min_cost":
         objective, bound = -objective, (None if bound is None else -bound)  # max -cost -> cost
-    if m.scenario.objective == "max_capability" and not alternative:
+    if objective_kind == "max_capability":
         tol = m.scenario.approximation.capability_tolerance
         m.capability_target.value = objective - tol * max(1.0, abs(objective))
         use_objective(m, "min_cost")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import OptimizerError, ScenarioError
-from optimizer.scenario import get_path, parameter_paths, set_path, validate_scenario
+from optimizer.scenario import get_path, parameter_paths, set_path, suggest, validate_scenario
 from optimizer.schema import Scenario
 
 Point = dict[str, float]
@@ -63,10 +63,7 @@ def check_path(path: str, sc: Scenario, where: str) -> None:
     """``path`` must be a numeric leaf parameter of the scenario."""
     known = parameter_paths(sc)
     if path not in known:
-        import difflib
-        close = difflib.get_close_matches(path, known, n=1)
-        raise ScenarioError(where, path, "no such parameter",
-                            f"did you mean '{close[0]}'?" if close else "see docs/parameters.md for the paths")
+        raise ScenarioError(where, path, "no such parameter", suggest(path, known))
     value = get_path(sc, path)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(where, path, f"is not a number (it is {value!r})", "sweep a numeric parameter")
@@ -153,7 +150,9 @@ def progress_bar(total: int, enabled: bool):
 
 def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], duals: bool = True,
                 progress: bool = False) -> list[dict]:
-    """Build once, then set mutable Params and re-solve for each point (rebuild for structural paths)."""
+    """Build once, then set mutable Params and re-solve for each point (rebuild for structural paths).
+
+    Points are validated by ``run_sweep`` before they get here."""
     from optimizer.model import build_model
     from optimizer.solve import new_solver
 
@@ -163,10 +162,9 @@ def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], duals: bool = 
     rows = []
     with progress_bar(len(chunk), progress) as bar:
         for index, point in chunk:
-            point_sc = point_scenario(sc, point)
             structural = [p for p in point if p not in m.param_paths]
             if structural:
-                model, point_solver = build_model(point_sc), None
+                model, point_solver = build_model(point_scenario(sc, point)), None
             else:
                 set_params(m, sc, point)
                 model, point_solver = m, solver
