@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,9 +15,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Optimise AI compute budgets across pre-training, RL and inference, and Ferrari/Honda sites.")
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML, e.g. scenarios/baseline.yaml")]
-NamedOpt = Annotated[Optional[str], typer.Option("--scenario", "-s", help="named scenario from the file's `scenarios:`")]
-OverrideOpt = Annotated[Optional[list[str]], typer.Option("--override", "-o", help="override group, repeatable")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="PATH=VALUE, repeatable, applied last")]
+NamedOpt = Annotated[str | None, typer.Option("--scenario", "-s", help="named scenario from the file's `scenarios:`")]
+OverrideOpt = Annotated[list[str] | None, typer.Option("--override", "-o", help="override group, repeatable")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="PATH=VALUE, repeatable, applied last")]
 
 
 @contextmanager
@@ -41,8 +41,8 @@ def solve(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="write CSV and JSON of the plan here")] = None,
-    time_limit: Annotated[Optional[float], typer.Option(help="HiGHS time limit [s]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write CSV and JSON of the plan here")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit [s]")] = None,
 ) -> None:
     """Solve one scenario and print the allocation plan."""
     from optimizer.export import write_plan
@@ -60,8 +60,8 @@ def solve(
 
 WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="processes (1 = in this process)")]
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="process or dask")]
-SchedulerOpt = Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: local)")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", help="write CSV, JSON, Parquet and report.html here")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local)")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="write CSV, JSON, Parquet and report.html here")]
 
 
 @app.command()
@@ -147,7 +147,7 @@ def alternatives(
     finish(sc, {"alternatives": table}, out)
 
 
-def finish(sc, tables: dict, out: Optional[Path], plan=None) -> None:
+def finish(sc, tables: dict, out: Path | None, plan=None) -> None:
     """Print the tables; with --out write them (CSV, JSON, Parquet) and the HTML report."""
     from optimizer.export import write_tables
     from optimizer.text_report import headline, render_table

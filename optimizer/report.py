@@ -41,7 +41,10 @@ def table_tag(table: pd.DataFrame) -> str:
 def workload_chart(plan: Plan) -> str:
     data = plan.workloads.set_index("workload").spend_usd / 1e9
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.barh(data.index, data.values, color="#3b6ea5")
+    bars = ax.barh(data.index, data.values, color="#3b6ea5")
+    total = data.sum()
+    ax.bar_label(bars, labels=[f" ${x:,.1f}B ({x / total:.0%})" if total else "" for x in data.values], fontsize=8)
+    ax.set_xlim(0, data.max() * 1.25 if data.max() > 0 else 1)
     ax.set_xlabel("spend [billion USD]")
     ax.set_title("Allocation by workload")
     ax.invert_yaxis()
@@ -65,6 +68,13 @@ def frontier_chart(table: pd.DataFrame) -> str:
     ok = table[table.status == "optimal"]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
     ax.plot(ok["in:budget_usd"] / 1e9, ok.capability_index, marker="o")
+    # label each point where the served model or thinking multiplier changes: the frontier's kinks
+    configs = ok.served_model + ", " + ok.thinking
+    for x, y, config, changed in zip(ok["in:budget_usd"] / 1e9, ok.capability_index, configs,
+                                     configs != configs.shift()):
+        if changed:
+            ax.annotate(config, (x, y), textcoords="offset points", xytext=(4, -12), fontsize=7)
+    ax.margins(y=0.12)
     ax.set_xlabel("budget [billion USD]")
     ax.set_ylabel("capability index")
     ax.set_title("Budget frontier")

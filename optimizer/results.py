@@ -161,7 +161,8 @@ def approximation_table(m) -> pd.DataFrame:
                      "error_at_solution": model_value - true_value})
     rows.append({"term": "pre-training loss L(N, D') [nats]", "method": "composition of the above",
                  "pieces": None, "domain_low": None, "domain_high": None, "max_error": None,
-                 "model_value": v(m.loss), "exact_value": exact["loss"], "error_at_solution": v(m.loss) - exact["loss"]})
+                 "model_value": v(m.loss), "exact_value": exact["loss"],
+                 "error_at_solution": v(m.loss) - exact["loss"]})
     return pd.DataFrame(rows)
 
 

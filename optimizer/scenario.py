@@ -95,7 +95,7 @@ def set_path(raw: dict[str, Any], dotted: str, value: Any, where: str) -> None:
     """Assign ``value`` at ``dotted`` inside ``raw``; the path's parent must exist."""
     parts = dotted.split(".")
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    for part in parts[:-1]:
         if not isinstance(node, dict) or part not in node:
             known = sorted(node) if isinstance(node, dict) else []
             raise ScenarioError(where, dotted, f"unknown key '{part}'", suggest(part, known))
@@ -140,7 +140,8 @@ def check_sensitivity(scenario: Scenario, where: str) -> None:
 def parameter_paths(obj: Any, prefix: str = "") -> list[str]:
     """Dotted paths of every leaf parameter (sources and free text excluded)."""
     if isinstance(obj, BaseModel):
-        items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in ("sources", "sensitivity", "name", "description")]
+        skip = ("sources", "sensitivity", "name", "description")
+        items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in skip]
     elif isinstance(obj, dict):
         items = list(obj.items())
     elif obj is None:

@@ -109,7 +109,8 @@ class Inference(Strict):
 
     concurrent_users: float = Field(ge=0, description="peak concurrent sessions [users]")
     tokens_per_second_per_user: float = Field(gt=0, description="output rate per user before thinking [tokens/s]")
-    reference_model_params: float = Field(gt=0, description="model size at which hardware throughput is quoted [params]")
+    reference_model_params: float = Field(gt=0,
+                                          description="model size at which hardware throughput is quoted [params]")
     weight_bytes_per_param: float = Field(gt=0, description="serving precision of weights [bytes/param]")
     kv_bytes_per_element: float = Field(gt=0, description="KV-cache precision [bytes/element]")
 
@@ -122,7 +123,8 @@ class Hardware(Strict):
     node_memory_gb: float = Field(gt=0, description="memory pool of one node [GB]")
     node_power_kw: float = Field(gt=0, description="IT power of one node [kW]")
     node_capex_usd: float = Field(gt=0, description="purchase price of one node [USD]")
-    serving_tokens_per_s: float = Field(gt=0, description="output throughput on the reference model [tokens/s per node]")
+    serving_tokens_per_s: float = Field(gt=0,
+                                        description="output throughput on the reference model [tokens/s per node]")
 
 
 class Site(Strict):
@@ -151,7 +153,8 @@ class Approximation(Strict):
     """Settings of the piecewise-linear (tangent-cut) approximations."""
 
     tangent_points: int = Field(ge=2, le=400, description="cuts per nonlinear term [-]")
-    capability_tolerance: float = Field(gt=0, lt=1e-2, description="max_capability second stage: K may fall this far (relative) below its optimum while cost is minimised [-]")
+    capability_tolerance: float = Field(gt=0, lt=1e-2, description=(
+        "max_capability second stage: K may fall this far (relative) below its optimum while cost is minimised [-]"))
     mip_rel_gap: float = Field(ge=0, lt=1, description="relative MIP gap at which HiGHS stops [-]")
 
 
@@ -160,7 +163,8 @@ class Scenario(Strict):
 
     name: str
     description: str = ""
-    objective: Literal["max_capability", "min_cost"] = Field(description="what to optimise [max_capability or min_cost]")
+    objective: Literal["max_capability", "min_cost"] = Field(
+        description="what to optimise [max_capability or min_cost]")
     budget_usd: float = Field(gt=0, description="total budget over the horizon [USD]")
     capability_target: float | None = Field(default=None, description="min_cost only: capability floor [-]")
     horizon_years: float = Field(gt=0, description="planning horizon for opex [years]")

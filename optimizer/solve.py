@@ -35,16 +35,25 @@ def new_solver(m: pyo.ConcreteModel) -> Highs:
     """A persistent HiGHS solver holding ``m``; change mutable Params and call ``solve_with`` again.
 
     Structural edits (new constraints, objectives, variables) need a new solver."""
+    return persistent_highs(m, rel_gap=m.scenario.approximation.mip_rel_gap)
+
+
+# re-solves change only Param values (and, for the dual twin, fixed variables): skip the rest
+STRUCTURAL_CHECKS = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                     "update_named_expressions", "update_objective")
+
+
+def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, variables_change: bool = False) -> Highs:
+    """Pyomo's persistent HiGHS holding ``m``, checking before each solve only what may change."""
     solver = Highs()
-    solver.config.load_solutions = False
-    solver.config.raise_exception_on_nonoptimal_result = False
-    solver.config.rel_gap = m.scenario.approximation.mip_rel_gap
-    # only mutable Params change between solves: skip the structural change checks
-    updates = solver.config.auto_updates
-    for check in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                  "update_vars", "update_named_expressions", "update_objective"):
-        setattr(updates, check, False)
+    config = solver.config
+    config.load_solutions = False
+    config.raise_exception_on_nonoptimal_result = False
+    config.rel_gap = rel_gap
+    config.solver_options["output_flag"] = False  # no log for Pyomo to capture: saves time per solve
+    for check in STRUCTURAL_CHECKS + (() if variables_change else ("update_vars",)):
+        setattr(config.auto_updates, check, False)
     solver.set_instance(m)
     return solver
 
@@ -55,13 +64,14 @@ def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float |
 
 
 def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None,
-               explain: bool = True, objective: str | None = None) -> SolveOutcome:
+               explain: bool = True, objective: str | None = None, dual_twin: DualTwin | None = None) -> SolveOutcome:
     """Re-solve ``m`` on a persistent solver; load values; raise on infeasible or non-optimal.
 
     ``objective`` defaults to the scenario's. max_capability is lexicographic: stage 1 finds K*;
     stage 2 minimises cost subject to K >= K* - tol max(1, |K*|), so the plan does not buy what adds
     no capability. min_cost reports the cost (the model maximises -cost). 'active' solves whatever
-    objective is active once, as it is (near-optimal alternatives).
+    objective is active once, as it is (near-optimal alternatives). Marginal values come from
+    ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
     objective_kind = objective or m.scenario.objective
     first = _optimal(solver.solve(m, time_limit=time_limit), m, explain)
@@ -83,7 +93,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
         first.solution_loader.load_vars()
     outcome = SolveOutcome("optimal", float(objective), bound, seconds)
     if duals:
-        outcome.duals = marginal_values(m)
+        outcome.duals = (dual_twin or DualTwin(m)).values()
     return outcome
 
 
@@ -106,26 +116,53 @@ def _seconds(result) -> float:
     return float(getattr(result.timing_info, "wall_time", 0.0) or 0.0)
 
 
+class DualTwin:
+    """A continuous copy of ``m`` on its own persistent HiGHS, for marginal values.
+
+    Built once (clone, relax integers, load into HiGHS); before each LP solve it copies m's mutable
+    Param values and fixes its relaxed integers at m's current values, so a sweep never re-clones."""
+
+    def __init__(self, m: pyo.ConcreteModel):
+        self.m, self.lp = m, m.clone()
+        variables = zip(m.component_data_objects(pyo.Var, descend_into=True),
+                        self.lp.component_data_objects(pyo.Var, descend_into=True), strict=True)
+        self.integers = [(var, twin) for var, twin in variables if var.is_integer()]
+        params = zip(m.component_objects(pyo.Param, descend_into=True),
+                     self.lp.component_objects(pyo.Param, descend_into=True), strict=True)
+        self.params = [(param[i], twin[i]) for param, twin in params if param.mutable for i in param]
+        pyo.TransformationFactory("core.relax_integer_vars").apply_to(self.lp)
+        self.solver = persistent_highs(self.lp, variables_change=True)
+
+    def values(self) -> dict[str, float]:
+        """Duals at m's current solution: budget [obj / 1e9 USD], power [obj / MW], unique data
+        [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
+        for param, twin in self.params:
+            twin.value = param.value
+        for var, twin in self.integers:
+            if var.value is None:
+                twin.unfix()
+            else:
+                twin.fix(round(var.value))
+        lp = self.lp
+        # solve from scratch, not from the last point's basis: a degenerate LP has many dual solutions,
+        # and a sweep's duals must not depend on the order of its points or on how they are chunked
+        self.solver._solver_model.clearSolver()  # the highspy.Highs the persistent interface holds
+        result = self.solver.solve(lp)
+        if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return {}
+        dual = result.solution_loader.get_duals()
+        values = {"budget": dual.get(lp.budget, 0.0)}
+        for s in lp.SITES:
+            values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
+        values["unique_data"] = unique_data_value(lp, dual)
+        if lp.scenario.objective == "min_cost":
+            values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
+        return values
+
+
 def marginal_values(m: pyo.ConcreteModel) -> dict[str, float]:
-    """Duals of the continuous model with integers fixed: budget [obj / 1e9 USD], power [obj / MW],
-    unique data [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
-    lp = m.clone()
-    for var in lp.component_data_objects(pyo.Var, descend_into=True):
-        if var.is_integer() and var.value is not None:
-            var.fix(round(var.value))
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(lp)
-    solver = Highs()
-    result = solver.solve(lp, load_solutions=False, raise_exception_on_nonoptimal_result=False)
-    if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-        return {}
-    dual = result.solution_loader.get_duals()
-    values = {"budget": dual.get(lp.budget, 0.0)}
-    for s in lp.SITES:
-        values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
-    values["unique_data"] = unique_data_value(lp, dual)
-    if lp.scenario.objective == "min_cost":
-        values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
-    return values
+    """Duals of the continuous model with integers fixed at their optimum (see ``DualTwin.values``)."""
+    return DualTwin(m).values()
 
 
 def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:

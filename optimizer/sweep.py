@@ -1,7 +1,8 @@
 """Sensitivity sweeps: one-at-a-time, grids, tornado and budget frontier.
 
-The model is built once per worker; each point changes mutable Params
-(``m.param_paths``) and re-solves on the persistent HiGHS instance. A path
+The model is built once per worker, with only the swept paths mutable; each
+point changes those Params (``m.param_paths``) and re-solves on the persistent
+HiGHS instance. A path
 that is not a mutable Param (a scaling-law shape, a menu, an architecture) is
 structural: the point is solved on a model rebuilt for it, and the table says
 so in the ``rebuilt`` column. Every point is validated as a whole scenario first,
@@ -13,7 +14,9 @@ objective, allocation and the duals of budget, power and data.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,12 +101,17 @@ def point_scenario(sc: Scenario, point: Point) -> Scenario:
 
 def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, executor: str = "process",
               scheduler: str | None = None, duals: bool = True, progress: bool = True) -> pd.DataFrame:
-    """Solve every point; one row per point, in the order given."""
+    """Solve every point; one row per point, in the order given.
+
+    ``executor``: 'process' (``workers`` processes; 1 solves here) or 'dask' (the cluster at
+    ``scheduler``, or a local cluster of ``workers`` single-threaded processes)."""
+    if executor not in ("process", "dask"):
+        raise ScenarioError("--executor", executor, "unknown executor", "use 'process' or 'dask'")
     for point in points:
         point_scenario(sc, point)  # validate all points before any solve
     chunks = split(list(enumerate(points)), workers)
     if executor == "dask":
-        rows = run_dask(sc, chunks, scheduler, duals)
+        rows = run_dask(sc, chunks, scheduler, duals, workers, progress)
     elif workers <= 1:
         rows = solve_chunk(sc, [p for chunk in chunks for p in chunk], duals, progress)
     else:
@@ -131,16 +139,31 @@ def run_processes(sc: Scenario, chunks, workers: int, duals: bool, progress: boo
     return rows
 
 
-def run_dask(sc: Scenario, chunks, scheduler: str | None, duals: bool) -> list[dict]:
-    """Chunks as tasks on a Dask cluster (``scheduler`` address) or a local one."""
+def run_dask(sc: Scenario, chunks, scheduler: str | None, duals: bool, workers: int = 1,
+             progress: bool = False) -> list[dict]:
+    """Chunks as tasks on a Dask cluster (``scheduler`` address) or on a local cluster of
+    ``workers`` single-threaded worker processes."""
     try:
-        from dask.distributed import Client
+        from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise OptimizerError("(--executor, dask) | dask.distributed is not installed. "
                              "Fix: pip install 'compute-allocation-optimizer[dask]'") from None
-    with (Client(scheduler) if scheduler else Client(processes=False)) as client:
-        futures = client.map(solve_chunk, [sc] * len(chunks), chunks, [duals] * len(chunks), [False] * len(chunks))
-        return [row for rows in client.gather(futures) for row in rows]
+    rows: list[dict] = []
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                                       processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        futures = client.map(solve_chunk, [sc] * len(chunks), chunks, [duals] * len(chunks), [False] * len(chunks),
+                             pure=False)
+        with progress_bar(sum(len(chunk) for chunk in chunks), progress) as bar:
+            for future in as_completed(futures):
+                part = future.result()
+                rows += part
+                bar.update(len(part))
+    return rows
 
 
 def progress_bar(total: int, enabled: bool):
@@ -148,28 +171,40 @@ def progress_bar(total: int, enabled: bool):
     return tqdm(total=total, disable=not enabled, unit="point", desc="sweep")
 
 
+# Pyomo's solver interfaces capture output by swapping the process's stdout/stderr file descriptors,
+# which deadlocks when two threads solve at once (a multi-threaded Dask worker): one chunk at a time.
+SOLVE_LOCK = threading.Lock()
+
+
 def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], duals: bool = True,
                 progress: bool = False) -> list[dict]:
     """Build once, then set mutable Params and re-solve for each point (rebuild for structural paths).
 
-    Points are validated by ``run_sweep`` before they get here."""
-    from optimizer.model import build_model
-    from optimizer.solve import new_solver
+    Points are validated by ``run_sweep`` before they get here. Chunks in one process run one at a
+    time (``SOLVE_LOCK``)."""
+    with SOLVE_LOCK:
+        return _solve_chunk(sc, list(chunk), duals, progress)
 
-    chunk = list(chunk)
-    m = build_model(sc)
-    solver = new_solver(m)
+
+def _solve_chunk(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, progress: bool) -> list[dict]:
+    from optimizer.model import build_model
+    from optimizer.solve import DualTwin, new_solver
+
+    m = build_model(sc, mutable={path for _, point in chunk for path in point})
+    solver, twin = new_solver(m), None
     rows = []
     with progress_bar(len(chunk), progress) as bar:
         for index, point in chunk:
             structural = [p for p in point if p not in m.param_paths]
             if structural:
-                model, point_solver = build_model(point_scenario(sc, point)), None
+                model, point_solver, point_twin = build_model(point_scenario(sc, point)), None, None
             else:
                 set_params(m, sc, point)
-                model, point_solver = m, solver
+                if duals and twin is None:
+                    twin = DualTwin(m)
+                model, point_solver, point_twin = m, solver, twin
             rows.append({"point": index, **{f"in:{k}": v for k, v in point.items()},
-                         "rebuilt": bool(structural), **solve_point(model, point_solver, duals)})
+                         "rebuilt": bool(structural), **solve_point(model, point_solver, duals, point_twin)})
             bar.update(1)
     return rows
 
@@ -185,14 +220,14 @@ def base_value(sc: Scenario, path: str) -> float:
     return 0.0 if value is None else float(value)
 
 
-def solve_point(m, solver, duals: bool) -> dict[str, Any]:
+def solve_point(m, solver, duals: bool, dual_twin=None) -> dict[str, Any]:
     """Solve one point and flatten the plan into a row (NaNs and the status when not optimal)."""
     from optimizer.errors import InfeasibleError, SolveError
     from optimizer.results import point_row
     from optimizer.solve import new_solver, solve_with
 
     try:
-        outcome = solve_with(solver or new_solver(m), m, duals=duals, explain=False)
+        outcome = solve_with(solver or new_solver(m), m, duals=duals, explain=False, dual_twin=dual_twin)
     except InfeasibleError:
         return {"status": "infeasible"}
     except SolveError as exc:

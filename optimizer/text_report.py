@@ -9,7 +9,7 @@ from optimizer.results import Plan
 
 
 def human(x) -> str:
-    """Compact number: 1.5e11 -> '150B', 0.0123 -> '0.0123', 4.3e27 -> '4.3e+27'."""
+    """Compact number: 1.5e11 -> '150B', 2.1e15 -> '2100T', 0.0123 -> '0.0123', 4.3e27 -> '4.3e+27'."""
     if x is None or (isinstance(x, float) and x != x):
         return "-"
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
@@ -19,7 +19,7 @@ def human(x) -> str:
         return f"{x:.3g}"
     for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if ax >= scale:
-            return f"{x / scale:.3g}{suffix}"
+            return f"{x / scale:.{max(3, len(str(int(ax // scale))))}g}{suffix}"
     return f"{x:.4g}"
 
 
@@ -48,10 +48,13 @@ def render_plan(plan: Plan) -> str:
     sites = ", ".join(f"{n} x {k}" for k, n in s["sites_built"].items())
     head = [
         f"Scenario {s['scenario']}  ({s['objective']}, {s['status']})",
-        f"  capability index {s['capability_index']:.4f}   spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
-        f"  served model {s['served_model']} ({human(s['model_params'])} params) at {s['thinking_multiplier']:g}x thinking",
+        f"  capability index {s['capability_index']:.4f}   "
+        f"spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
+        f"  served model {s['served_model']} ({human(s['model_params'])} params) "
+        f"at {s['thinking_multiplier']:g}x thinking",
         f"  pre-training {human(s['pretraining_tokens'])} tokens ({s['tokens_per_param']:.1f} tokens/param, "
-        f"{human(s['pretraining_flop'])} FLOP; compute-optimal would be {human(s['compute_optimal_params_at_this_flop'])} params)",
+        f"{human(s['pretraining_flop'])} FLOP; compute-optimal would be "
+        f"{human(s['compute_optimal_params_at_this_flop'])} params)",
         f"  loss {s['loss_exact']:.4f} nats (model {s['loss_model']:.4f})   RL {human(s['rl_flop'])} FLOP -> pass rate "
         f"{s['rl_pass_rate']:.3f}   test-time +{s['test_time_gain_pp']:.1f} pp",
         f"  sites: {sites}",

@@ -4,13 +4,13 @@ import math
 
 import numpy as np
 import pytest
+from tiny import H200_FLOP_PER_NODE_DAY, tiny
 
 from optimizer import laws, units
 from optimizer.model import build_model
 from optimizer.model.objective import reference_loss
 from optimizer.run import solve_scenario
 from optimizer.solve import solve_model
-from tiny import H200_FLOP_PER_NODE_DAY, tiny
 
 
 def nodes(plan, role):

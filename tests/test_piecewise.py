@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from optimizer import laws
 from optimizer.piecewise import breakpoints, spaced_points, tangent_cuts
 
-CONCAVE = tangent_cuts("sqrt", np.sqrt, lambda x: 0.5 / np.sqrt(x), spaced_points(0.01, 100, 12), "concave", (0.01, 100))
+CONCAVE = tangent_cuts("sqrt", np.sqrt, lambda x: 0.5 / np.sqrt(x), spaced_points(0.01, 100, 12), "concave",
+                       (0.01, 100))
 CONVEX = tangent_cuts("inv", lambda x: 1 / x, lambda x: -1 / x**2, spaced_points(1, 1000, 16), "convex", (1, 1000))
 
 

@@ -3,10 +3,10 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tiny import tiny
 
 from optimizer import laws
 from optimizer.run import solve_scenario
-from tiny import tiny
 
 MENU = {
     "models": {"llama3-8b": {"params": 8e9, "n_layers": 32, "n_kv_heads": 8, "head_dim": 128},

@@ -38,7 +38,8 @@ def test_negative_budget_names_file_key_and_fix(tmp_path):
     path = edited(tmp_path, "budget_usd: 150.0e+9", "budget_usd: -5")
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
-    assert str(err.value) == f"({path}, budget_usd) | Input should be greater than 0 (got -5). Fix: use a number greater than 0.0"
+    assert str(err.value) == (f"({path}, budget_usd) | Input should be greater than 0 (got -5). "
+                              "Fix: use a number greater than 0.0")
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):

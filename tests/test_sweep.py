@@ -1,19 +1,23 @@
 """Sweeps re-solve one persistent model and agree with fresh solves; bad specs fail clearly."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny import H200_FLOP_PER_NODE_DAY, tiny
 from typer.testing import CliRunner
 
 from optimizer.alternatives import near_optimal
 from optimizer.cli import app
 from optimizer.errors import ScenarioError
 from optimizer.export import write_tables
+from optimizer.model import build_model
 from optimizer.run import solve_scenario
+from optimizer.scenario import load_scenario
 from optimizer.sweep import grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
-from tiny import H200_FLOP_PER_NODE_DAY, tiny
 
 FLOP_PER_NODE = H200_FLOP_PER_NODE_DAY * 0.5 * 10
 PRE_NODES = 6 * 70e9 * 1e12 / FLOP_PER_NODE
@@ -43,6 +47,11 @@ def test_bad_point_value_fails_before_solving():
         run_sweep(sc, one_at_a_time([parse_param("budget_usd=-1,1e9", sc)]), progress=False)
 
 
+def test_unknown_executor_is_a_clear_error():
+    with pytest.raises(ScenarioError, match=r"\(--executor, threads\) \| unknown executor. Fix: use 'process'"):
+        run_sweep(tiny(), [{"budget_usd": 1e9}], executor="threads", progress=False)
+
+
 def test_points_one_at_a_time_and_grid():
     a = parse_param("budget_usd=1,2", tiny())
     b = parse_param("horizon_years=3,4,5", tiny())
@@ -70,6 +79,24 @@ def test_budget_frontier_is_monotone_and_reports_duals_and_infeasible_points():
     assert table.capability_index[2] > table.capability_index[1]
     assert (table["dual:budget"][1:] > 0).all()
     assert table.total_cost_usd[1] == pytest.approx(cheapest * 2, rel=1e-6)
+
+
+def test_only_swept_paths_are_mutable_and_points_match_fresh_solves():
+    # a sweep builds with just its paths mutable, so the persistent solver updates only their coefficients
+    sc = tiny()
+    m = build_model(sc, mutable={"inference.concurrent_users", "sites.honda.pue"})
+    assert set(m.param_paths) == {"inference.concurrent_users", "sites.ferrari.pue", "sites.honda.pue"}
+    assert not m.p_budget_usd.mutable and m.site_pue.mutable
+    points = grid([parse_param("inference.concurrent_users=1e6,3e6", sc), parse_param("sites.honda.pue=1.0,1.4", sc)])
+    table = run_sweep(sc, points, progress=False)
+    assert not table.rebuilt.any()
+    for row, point in zip(table.to_dict("records"), points):
+        fresh = solve_scenario(tiny(**point))
+        assert row["objective_value"] == pytest.approx(fresh.outcome.objective, rel=1e-9)
+        assert row["total_cost_usd"] == pytest.approx(fresh.summary["total_cost_usd"], rel=1e-6)
+        # the sweep's persistent dual twin gives the duals of a fresh clone
+        swept = {name[5:]: value for name, value in row.items() if name.startswith("dual:")}
+        assert swept == pytest.approx(fresh.outcome.duals, rel=1e-7, abs=1e-9)
 
 
 def test_structural_parameter_rebuilds_the_model():
@@ -138,3 +165,43 @@ def test_cli_sweep_and_frontier(tmp_path):
     assert frontier.capability_index.is_monotonic_increasing
     bad = runner.invoke(app, ["sweep", baseline, "--param", "nonsense=1:2:3"])
     assert bad.exit_code == 2 and "no such parameter" in bad.output and "Traceback" not in bad.output
+
+
+THREADED_DASK_SWEEP = """
+import sys
+sys.path.insert(0, {tests!r})
+from dask.distributed import LocalCluster
+from optimizer.sweep import one_at_a_time, parse_param, run_sweep
+from tiny import tiny
+sc = tiny()
+points = one_at_a_time([parse_param("inference.concurrent_users=1e6:4e6:4", sc)])
+with LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:
+    table = run_sweep(sc, points, executor="dask", scheduler=cluster.scheduler_address, workers=2, progress=False)
+print(table["nodes:inference:H200"].tolist())
+"""
+
+
+def test_dask_executor_matches_exact_nodes_locally_and_on_a_threaded_worker():
+    # a local cluster of worker processes; then a scheduler whose one worker runs two threads: Pyomo's
+    # output capture is process-wide, so a process must not solve two chunks at once. That case runs in
+    # a subprocess with a timeout, so a deadlock fails the test instead of hanging it.
+    pytest.importorskip("dask.distributed")
+    sc = tiny()
+    expected = [u * 10 / 24_000 for u in (1e6, 2e6, 3e6, 4e6)]
+    points = one_at_a_time([parse_param("inference.concurrent_users=1e6:4e6:4", sc)])
+    local = run_sweep(sc, points, executor="dask", workers=2, progress=False)
+    assert local["nodes:inference:H200"].tolist() == pytest.approx(expected)
+    script = THREADED_DASK_SWEEP.format(tests=str(Path(__file__).parent))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == pytest.approx(expected)
+
+
+def test_sweep_duals_do_not_depend_on_the_previous_point():
+    # at $250B the baseline's LP with integers fixed is degenerate (several dual solutions); the dual
+    # twin solves each point from scratch, so the duals match a sweep of that point alone
+    sc = load_scenario("scenarios/baseline.yaml")
+    after = run_sweep(sc, [{"budget_usd": 1.75e11}, {"budget_usd": 2.5e11}], progress=False).iloc[1]
+    alone = run_sweep(sc, [{"budget_usd": 2.5e11}], progress=False).iloc[0]
+    duals = [c for c in alone.index if c.startswith("dual:")]
+    assert len(duals) == 4 and after[duals].tolist() == alone[duals].tolist()

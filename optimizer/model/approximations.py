@@ -67,5 +67,6 @@ def build_approximations(sc: Scenario) -> Approximations:
             spaced_points(min(mid * 1e-3, top), top, n), "concave", (0.0, top),
         )
     else:
-        rl = breakpoints("RL gain fraction sigma(C) [-]", sigma, spaced_points(min(mid * 1e-3, top), top, n), (0.0, top))
+        rl = breakpoints("RL gain fraction sigma(C) [-]", sigma, spaced_points(min(mid * 1e-3, top), top, n),
+                         (0.0, top))
     return Approximations(data_loss, repetition, rl)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pyomo.environ as pyo
 
 from optimizer.model import constraints as con
@@ -14,14 +16,17 @@ from optimizer.model.variables import define_variables
 from optimizer.schema import Scenario
 
 
-def build_model(sc: Scenario, approx: Approximations | None = None) -> pyo.ConcreteModel:
-    """Sets, mutable params, variables, costs, then one ``add_*`` per concern, then the objective."""
+def build_model(sc: Scenario, approx: Approximations | None = None, *,
+                mutable: Collection[str] | None = None) -> pyo.ConcreteModel:
+    """Sets, params, variables, costs, then one ``add_*`` per concern, then the objective.
+
+    ``mutable``: the scenario paths a sweep will change (None: every path in ``model.params``)."""
     approx = approx or build_approximations(sc)
     m = pyo.ConcreteModel(name=sc.name)
     m.scenario = sc
     m.approximations = approx
     define_sets(m, sc)
-    define_params(m, sc)
+    define_params(m, sc, mutable)
     define_variables(m)
     define_costs(m)
     con.add_site_limits(m)

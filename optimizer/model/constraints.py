@@ -146,7 +146,8 @@ def add_serving(m: pyo.ConcreteModel, sc: Scenario) -> None:
         supply = m.serve_nodes[h, s, k, t] * units.NODES * m.hw_serving_tokens_per_s[h]
         return demand / units.USERS <= supply / units.USERS
     m.throughput = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
-                                  doc="{0} nodes at {1} serving {2} at {3}: tokens/s (users x rate x thinking) <= node throughput")
+                                  doc="{0} nodes at {1} serving {2} at {3}: "
+                                  "tokens/s (users x rate x thinking) <= node throughput")
 
 
 def add_memory(m: pyo.ConcreteModel, sc: Scenario) -> None:
@@ -161,7 +162,8 @@ def add_memory(m: pyo.ConcreteModel, sc: Scenario) -> None:
         pool_tb = m.serve_nodes[h, s, k, t] * units.NODES * (m.hw_node_memory_gb[h] - weights_gb) / 1e3
         return kv_tb <= pool_tb
     m.memory = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
-                              doc="{0} nodes at {1} serving {2} at {3}: weights + KV cache of concurrent sessions fit in the node memory pool")
+                              doc="{0} nodes at {1} serving {2} at {3}: "
+                              "weights + KV cache of concurrent sessions fit in the node memory pool")
 
 
 def add_budget(m: pyo.ConcreteModel) -> None:

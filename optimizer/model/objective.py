@@ -42,17 +42,22 @@ FLOOR_OFF = -1e6  # capability_target value that leaves the floor slack (max_cap
 
 
 def define_objectives(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """One objective, max  w_K K - w_C cost, and the floor K >= capability_target.
+    """One objective, max  w_K k - w_C c  with k = K and c = cost, and the floor K >= capability_target.
 
     Both weights and the target are mutable Params, so switching between maximising capability and
     minimising cost (the lexicographic second stage, or min_cost) changes numbers only and the
-    persistent solver never rebuilds.
+    persistent solver never rebuilds. The weights multiply the two variables k and c, not K's and
+    cost's hundreds of terms, so a re-solve updates two objective coefficients, not hundreds.
     """
     m.weight_capability = pyo.Param(initialize=1.0, mutable=True)
     m.weight_cost = pyo.Param(initialize=0.0, mutable=True)
+    m.capability_value = pyo.Var(doc="k: the capability index K [-]")
+    m.cost_value = pyo.Var(doc="c: total cost [1e9 USD]")
+    m.define_capability_value = pyo.Constraint(expr=m.capability_value == m.capability, doc="k = capability index")
+    m.define_cost_value = pyo.Constraint(expr=m.cost_value == m.total_cost, doc="c = total cost")
     m.capability_floor = pyo.Constraint(expr=m.capability >= m.capability_target,
                                         doc="capability index >= capability_target")
-    m.objective = pyo.Objective(expr=m.weight_capability * m.capability - m.weight_cost * m.total_cost,
+    m.objective = pyo.Objective(expr=m.weight_capability * m.capability_value - m.weight_cost * m.cost_value,
                                 sense=pyo.maximize)
     use_objective(m, sc.objective)
 

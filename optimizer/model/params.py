@@ -1,13 +1,22 @@
-"""Mutable parameters: every scenario number a sweep may change without rebuilding.
+"""Parameters: every scenario number a sweep may change without rebuilding.
 
-Each Param is registered under its scenario path (``budget_usd``,
-``sites.ferrari.pue``...) in ``m.param_paths`` with the scale that converts
-the scenario's unit to the model's (see ``optimizer.units``); a sweep sets
-``param.value = value / scale`` and re-solves the persistent model.
-Everything else (scaling-law shapes, menus, architectures) is structural.
+Each Param listed here may be mutable; a mutable one is registered under its
+scenario path (``budget_usd``, ``sites.ferrari.pue``...) in ``m.param_paths``
+with the scale that converts the scenario's unit to the model's (see
+``optimizer.units``); a sweep sets ``param.value = value / scale`` and
+re-solves the persistent model. Everything else (scaling-law shapes, menus,
+architectures) is structural.
+
+``mutable`` limits which paths are mutable (None: all of them). The persistent
+solver re-evaluates every coefficient that holds a mutable Param before each
+solve, so a sweep builds with only its swept paths mutable: a budget sweep then
+updates one row bound per point instead of about a thousand coefficients. An
+indexed Param (hardware, sites) is mutable when any of its paths is.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import pyomo.environ as pyo
 
@@ -47,13 +56,17 @@ def param_name(path: str) -> str:
     return "p_" + path.replace(".", "_")
 
 
-def define_params(m: pyo.ConcreteModel, sc: Scenario) -> None:
+def define_params(m: pyo.ConcreteModel, sc: Scenario, mutable: Collection[str] | None = None) -> None:
+    def is_mutable(*paths: str) -> bool:
+        return mutable is None or any(path in mutable for path in paths)
+
     m.param_paths = {}
     for path, scale in SCALAR_PARAMS.items():
         value = get_path(sc, path)
-        param = pyo.Param(initialize=value / scale, mutable=True, doc=path)
+        param = pyo.Param(initialize=value / scale, mutable=is_mutable(path), doc=path)
         m.add_component(param_name(path), param)
-        m.param_paths[path] = (param, scale)
+        if is_mutable(path):
+            m.param_paths[path] = (param, scale)
     floor = sc.capability_target if sc.objective == "min_cost" else FLOOR_OFF
     m.capability_target = pyo.Param(initialize=floor, mutable=True, doc="capability_target")
     if sc.objective == "min_cost":
@@ -64,15 +77,17 @@ def define_params(m: pyo.ConcreteModel, sc: Scenario) -> None:
     m.thinking_multiplier = pyo.Param(m.THINKING, initialize=dict(zip(m.THINKING, sc.test_time.thinking_multipliers)),
                                       doc="thinking multiplier of each menu option (structural)")
     for field in HARDWARE_PARAMS:
+        paths = {h: f"hardware.{h}.{field}" for h in sc.hardware}
         param = pyo.Param(m.HARDWARE, initialize={h: getattr(hw, field) for h, hw in sc.hardware.items()},
-                          mutable=True, doc=f"hardware.*.{field}")
+                          mutable=is_mutable(*paths.values()), doc=f"hardware.*.{field}")
         m.add_component(f"hw_{field}", param)
-        for h in m.HARDWARE:
-            m.param_paths[f"hardware.{h}.{field}"] = (param[h], 1.0)
+        if param.mutable:
+            m.param_paths.update({path: (param[h], 1.0) for h, path in paths.items()})
     for field in SITE_PARAMS:
+        paths = {s: f"sites.{s}.{field}" for s in sc.sites}
         param = pyo.Param(m.SITES, initialize={s: getattr(site, field) for s, site in sc.sites.items()},
-                          mutable=True, doc=f"sites.*.{field}")
+                          mutable=is_mutable(*paths.values()), doc=f"sites.*.{field}")
         m.add_component(f"site_{field}", param)
-        for s in m.SITES:
-            m.param_paths[f"sites.{s}.{field}"] = (param[s], 1.0)
+        if param.mutable:
+            m.param_paths.update({path: (param[s], 1.0) for s, path in paths.items()})
 
