@@ -160,11 +160,6 @@ class DualTwin:
         return values
 
 
-def marginal_values(m: pyo.ConcreteModel) -> dict[str, float]:
-    """Duals of the continuous model with integers fixed at their optimum (see ``DualTwin.values``)."""
-    return DualTwin(m).values()
-
-
 def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
     """d objective / d U by the envelope theorem: sum of each data constraint's dual x its U coefficient."""
     epochs = pyo.value(lp.p_data_max_epochs)

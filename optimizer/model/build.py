@@ -20,7 +20,7 @@ def build_model(sc: Scenario, approx: Approximations | None = None, *,
                 mutable: Collection[str] | None = None) -> pyo.ConcreteModel:
     """Sets, params, variables, costs, then one ``add_*`` per concern, then the objective.
 
-    ``mutable``: the scenario paths a sweep will change (None: every path in ``model.params``)."""
+    ``mutable``: the scenario paths a sweep will change (None: every path ``model/params.py`` lists)."""
     approx = approx or build_approximations(sc)
     m = pyo.ConcreteModel(name=sc.name)
     m.scenario = sc

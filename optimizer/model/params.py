@@ -65,7 +65,7 @@ def define_params(m: pyo.ConcreteModel, sc: Scenario, mutable: Collection[str] |
         value = get_path(sc, path)
         param = pyo.Param(initialize=value / scale, mutable=is_mutable(path), doc=path)
         m.add_component(param_name(path), param)
-        if is_mutable(path):
+        if param.mutable:
             m.param_paths[path] = (param, scale)
     floor = sc.capability_target if sc.objective == "min_cost" else FLOOR_OFF
     m.capability_target = pyo.Param(initialize=floor, mutable=True, doc="capability_target")
