@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from optimizer.paramdoc import source_of  # noqa: E402
 from optimizer.results import Plan  # noqa: E402
@@ -26,6 +27,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-widt
 def figure_tag(fig) -> str:
     """The figure as an inline PNG <img>."""
     buffer = io.BytesIO()
+    fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
@@ -104,14 +106,35 @@ def tornado_chart(table: pd.DataFrame) -> str:
     return figure_tag(fig)
 
 
-def sweep_charts(table: pd.DataFrame) -> str:
+def sweep_lines(table: pd.DataFrame) -> dict[str, list[tuple[str | None, pd.DataFrame]]]:
+    """Per swept parameter, the lines to draw: (label, optimal points sorted by the parameter).
+
+    One-at-a-time: one unlabelled line per parameter. Grid: one line per combination of the other
+    parameters, labelled with their values."""
     inputs = [c for c in table.columns if c.startswith("in:")]
-    if not inputs:
+    ok = table[table.status == "optimal"]
+    lines = {}
+    for col in inputs:
+        part = ok[ok[col].notna()]
+        others = [c for c in inputs if c != col and part[c].notna().any()]
+        groups = list(part.groupby(others)) if others else [((), part)]
+        lines[col] = [(", ".join(f"{c[3:]}={human(v)}" for c, v in zip(others, key)) or None, group.sort_values(col))
+                      for key, group in groups]
+    return lines
+
+
+def sweep_charts(table: pd.DataFrame) -> str:
+    """Objective against each swept parameter (see ``sweep_lines``)."""
+    lines = sweep_lines(table)
+    if not lines:
         return ""
-    fig, axes = plt.subplots(1, len(inputs), figsize=(4.5 * len(inputs), 3), squeeze=False)
-    for ax, col in zip(axes[0], inputs):
-        part = table[table[col].notna() & (table.status == "optimal")].sort_values(col)
-        ax.plot(part[col], part.objective_value, marker="o")
+    fig, axes = plt.subplots(1, len(lines), figsize=(4.5 * len(lines), 3), squeeze=False)
+    for ax, (col, col_lines) in zip(axes[0], lines.items()):
+        for label, points in col_lines:
+            ax.plot(points[col], points.objective_value, marker="o", label=label)
+        if col_lines[0][0] is not None and len(col_lines) <= 8:
+            ax.legend(fontsize=7)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: human(x)))
         ax.set_xlabel(col[3:])
         ax.set_ylabel("objective")
     fig.suptitle("Objective along each swept parameter")

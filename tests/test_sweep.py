@@ -15,6 +15,7 @@ from optimizer.cli import app
 from optimizer.errors import ScenarioError
 from optimizer.export import write_tables
 from optimizer.model import build_model
+from optimizer.report import sweep_lines
 from optimizer.run import solve_scenario
 from optimizer.scenario import load_scenario
 from optimizer.sweep import grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
@@ -154,6 +155,21 @@ def test_export_writes_csv_parquet_json_and_a_self_contained_report(tmp_path):
     report = (tmp_path / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 3  # workload, site, frontier charts
     assert "Assumptions and sources" in report and "src=\"http" not in report
+
+
+def test_sweep_chart_draws_one_line_per_combination_of_the_other_parameters():
+    table = pd.DataFrame({"in:budget_usd": [1e9, 1e9, 2e9, 2e9, 3e9, 3e9], "in:pretraining.mfu": [0.4, 0.5] * 3,
+                          "status": ["optimal"] * 5 + ["infeasible"], "objective_value": [1, 2, 3, 4, 5, 6]})
+    grid_lines = sweep_lines(table)
+    assert [label for label, _ in grid_lines["in:budget_usd"]] == ["pretraining.mfu=0.4", "pretraining.mfu=0.5"]
+    assert grid_lines["in:budget_usd"][1][1].objective_value.tolist() == [2, 4]  # the infeasible point is left out
+    assert [label for label, _ in grid_lines["in:pretraining.mfu"]] == ["budget_usd=1B", "budget_usd=2B",
+                                                                         "budget_usd=3B"]
+    one_at_a_time_table = pd.DataFrame({"in:budget_usd": [2e9, 1e9, None], "in:pretraining.mfu": [None, None, 0.4],
+                                        "status": ["optimal"] * 3, "objective_value": [2, 1, 3]})
+    lines = sweep_lines(one_at_a_time_table)
+    assert [(label, points.objective_value.tolist()) for label, points in lines["in:budget_usd"]] == [(None, [1, 2])]
+    assert [(label, points.objective_value.tolist()) for label, points in lines["in:pretraining.mfu"]] == [(None, [3])]
 
 
 def test_cli_sweep_and_frontier(tmp_path):
