@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -20,8 +21,8 @@ from optimizer.schema import Scenario  # noqa: E402
 from optimizer.text_report import human  # noqa: E402
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}h2{margin-top:2em}"""
+table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f3f3f3}.num{text-align:right}img{max-width:100%}h2{margin-top:2em}"""
 
 
 def figure_tag(fig) -> str:
@@ -34,10 +35,15 @@ def figure_tag(fig) -> str:
 
 
 def table_tag(table: pd.DataFrame) -> str:
-    shown = table.copy()
-    for col in shown.columns:
-        shown[col] = shown[col].map(human)
-    return shown.to_html(index=False, escape=True, border=0)
+    """An HTML table with compact numbers (``human``), numbers right-aligned and text left-aligned."""
+    def cell(value) -> str:
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        return f"<td{' class=num' if number else ''}>{html.escape(human(value))}</td>"
+
+    head = "".join(f"<th>{html.escape(str(col))}</th>" for col in table.columns)
+    rows = "".join("<tr>" + "".join(cell(value) for value in row) + "</tr>"
+                   for row in table.itertuples(index=False, name=None))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def workload_chart(plan: Plan) -> str:

@@ -155,6 +155,8 @@ def test_export_writes_csv_parquet_json_and_a_self_contained_report(tmp_path):
     report = (tmp_path / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 3  # workload, site, frontier charts
     assert "Assumptions and sources" in report and "src=\"http" not in report
+    # numbers right-aligned, text (sources, names) left-aligned and escaped
+    assert "<td class=num>70B</td>" in report and "<td>llama3-70b</td>" in report
 
 
 def test_sweep_chart_draws_one_line_per_combination_of_the_other_parameters():
