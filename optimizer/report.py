@@ -64,8 +64,8 @@ def site_chart(plan: Plan) -> str:
     fig, ax = plt.subplots(figsize=(7, 3))
     fleet.plot.bar(stacked=True, ax=ax, rot=0)
     built = plan.sites.set_index("site").power_mw_built
-    ax.scatter(range(len(fleet.index)), built.reindex(fleet.index).values, marker="_", s=800, color="k",
-               label="power built", zorder=3)
+    for i, mw in enumerate(built.reindex(fleet.index).values):  # a bar-wide tick at the power built
+        ax.plot([i - 0.3, i + 0.3], [mw, mw], color="k", lw=2, zorder=3, label="power built" if i == 0 else None)
     ax.set_ylabel("facility power [MW]")
     ax.set_title("Allocation by site type and role")
     ax.legend(fontsize=8)
