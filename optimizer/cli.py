@@ -95,6 +95,8 @@ def tornado(
     override: OverrideOpt = None,
     set_: SetOpt = None,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "process",
+    scheduler: SchedulerOpt = None,
     out: OutOpt = None,
 ) -> None:
     """Each `sensitivity:` parameter at its low and high value; parameters ranked by objective swing."""
@@ -104,7 +106,7 @@ def tornado(
     with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         plan = solve_scenario(sc)
-        table = sw.run_sweep(sc, sw.tornado_points(sc), workers=workers)
+        table = sw.run_sweep(sc, sw.tornado_points(sc), workers=workers, executor=executor, scheduler=scheduler)
     finish(sc, {"tornado": sw.tornado_table(sc, table, plan.outcome.objective), "tornado_points": table}, out, plan)
 
 
@@ -116,6 +118,8 @@ def frontier(
     override: OverrideOpt = None,
     set_: SetOpt = None,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "process",
+    scheduler: SchedulerOpt = None,
     out: OutOpt = None,
 ) -> None:
     """Capability against budget: the budget frontier."""
@@ -124,7 +128,7 @@ def frontier(
     with reported():
         sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
         points = sw.one_at_a_time([sw.parse_param(f"budget_usd={budgets}", sc)])
-        table = sw.run_sweep(sc, points, workers=workers)
+        table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler)
     finish(sc, {"frontier": table}, out)
 
 

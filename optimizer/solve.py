@@ -123,7 +123,7 @@ class DualTwin:
     Param values and fixes its relaxed integers at m's current values, so a sweep never re-clones."""
 
     def __init__(self, m: pyo.ConcreteModel):
-        self.m, self.lp = m, m.clone()
+        self.lp = m.clone()
         variables = zip(m.component_data_objects(pyo.Var, descend_into=True),
                         self.lp.component_data_objects(pyo.Var, descend_into=True), strict=True)
         self.integers = [(var, twin) for var, twin in variables if var.is_integer()]
