@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -18,7 +17,7 @@ from optimizer.paramdoc import source_of  # noqa: E402
 from optimizer.results import Plan  # noqa: E402
 from optimizer.scenario import get_path, parameter_paths  # noqa: E402
 from optimizer.schema import Scenario  # noqa: E402
-from optimizer.text_report import human  # noqa: E402
+from optimizer.text_report import human, is_number  # noqa: E402
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
@@ -37,8 +36,7 @@ def figure_tag(fig) -> str:
 def table_tag(table: pd.DataFrame) -> str:
     """An HTML table with compact numbers (``human``), numbers right-aligned and text left-aligned."""
     def cell(value) -> str:
-        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-        return f"<td{' class=num' if number else ''}>{html.escape(human(value))}</td>"
+        return f"<td{' class=num' if is_number(value) else ''}>{html.escape(human(value))}</td>"
 
     head = "".join(f"<th>{html.escape(str(col))}</th>" for col in table.columns)
     rows = "".join("<tr>" + "".join(cell(value) for value in row) + "</tr>"

@@ -114,27 +114,33 @@ def validate_scenario(raw: dict[str, Any], where: str) -> Scenario:
         err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         key = ".".join(str(p) for p in err["loc"]) or "-"
         raise ScenarioError(where, key, _problem(err), _fix(err, raw)) from None
-    check_sources(scenario, where)
-    check_sensitivity(scenario, where)
+    known = set(parameter_paths(scenario))
+    check_sources(scenario, where, known)
+    for key in scenario.sensitivity:
+        check_numeric_path(scenario, key, where, known, key=f"sensitivity.{key}")
     return scenario
 
 
-def check_sources(scenario: Scenario, where: str) -> None:
-    """Every key of ``sources:`` must name a real parameter path."""
-    known = set(parameter_paths(scenario))
+def check_sources(scenario: Scenario, where: str, known: set[str]) -> None:
+    """Every key of ``sources:`` must name a real parameter path (``known``) or a section of them."""
     for key in scenario.sources:
         if key not in known and not any(k.startswith(key + ".") for k in known):
             raise ScenarioError(where, f"sources.{key}", "cites a parameter that does not exist",
                                 suggest(key, sorted(known)))
 
 
-def check_sensitivity(scenario: Scenario, where: str) -> None:
-    """Every key of ``sensitivity:`` must name a numeric parameter."""
-    known = set(parameter_paths(scenario))
-    for key in scenario.sensitivity:
-        if key not in known:
-            raise ScenarioError(where, f"sensitivity.{key}", "names a parameter that does not exist",
-                                suggest(key, sorted(known)))
+def check_numeric_path(scenario: Scenario, path: str, where: str, known: set[str] | None = None,
+                       key: str | None = None) -> None:
+    """``path`` must be a numeric leaf parameter of ``scenario`` (a sweep's or a ``sensitivity:`` key).
+
+    ``known``: the scenario's parameter paths, when the caller has them; ``key``: the name the
+    error gives (default ``path``)."""
+    known = set(parameter_paths(scenario)) if known is None else known
+    if path not in known:
+        raise ScenarioError(where, key or path, "no such parameter", suggest(path, sorted(known)))
+    value = get_path(scenario, path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(where, key or path, f"is not a number (it is {value!r})", "name a numeric parameter")
 
 
 def parameter_paths(obj: Any, prefix: str = "") -> list[str]:

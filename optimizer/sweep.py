@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import OptimizerError, ScenarioError
-from optimizer.scenario import get_path, parameter_paths, set_path, suggest, validate_scenario
+from optimizer.scenario import check_numeric_path, get_path, set_path, validate_scenario
 from optimizer.schema import Scenario
 
 Point = dict[str, float]
@@ -46,7 +46,7 @@ def parse_param(text: str, sc: Scenario) -> ParamRange:
         raise ScenarioError(where, text, "expected PATH=start:stop:n or PATH=v1,v2,...",
                             "write e.g. --param budget_usd=5e10:3e11:11")
     path, spec = (part.strip() for part in text.split("=", 1))
-    check_path(path, sc, where)
+    check_numeric_path(sc, path, where)
     try:
         if ":" in spec:
             start, stop, n = spec.split(":")
@@ -60,16 +60,6 @@ def parse_param(text: str, sc: Scenario) -> ParamRange:
         raise ScenarioError(where, path, f"cannot read the values '{spec}'",
                             "use start:stop:n with numbers and a whole n >= 1, or a comma-separated list") from None
     return ParamRange(path, values)
-
-
-def check_path(path: str, sc: Scenario, where: str) -> None:
-    """``path`` must be a numeric leaf parameter of the scenario."""
-    known = parameter_paths(sc)
-    if path not in known:
-        raise ScenarioError(where, path, "no such parameter", suggest(path, known))
-    value = get_path(sc, path)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(where, path, f"is not a number (it is {value!r})", "sweep a numeric parameter")
 
 
 def one_at_a_time(ranges: Sequence[ParamRange]) -> list[Point]:

@@ -8,11 +8,16 @@ import pandas as pd
 from optimizer.results import Plan
 
 
+def is_number(x) -> bool:
+    """A real number (Python or NumPy), not a bool."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
 def human(x) -> str:
     """Compact number: 1.5e11 -> '150B', 2.1e15 -> '2100T', 0.0123 -> '0.0123', 4.3e27 -> '4.3e+27'."""
     if x is None or (isinstance(x, float) and x != x):
         return "-"
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+    if not is_number(x):
         return str(x)
     ax = abs(x)
     if ax >= 1e16 or (0 < ax < 1e-3):

@@ -129,6 +129,8 @@ def test_tornado_without_ranges_is_a_clear_error():
 def test_sensitivity_paths_are_validated():
     with pytest.raises(ScenarioError, match="did you mean 'pretraining.mfu'"):
         tiny(**{"sensitivity": {"pretraining.mfuu": [0.3, 0.4]}})
+    with pytest.raises(ScenarioError, match=r"\(tiny, sensitivity.objective\) \| is not a number"):
+        tiny(**{"sensitivity": {"objective": [0.3, 0.4]}})
 
 
 def test_near_optimal_alternatives_bracket_the_optimum():
