@@ -23,8 +23,8 @@ import numpy as np
 from optimizer import units
 from optimizer.model import build_model
 from optimizer.scenario import load_scenario
-from optimizer.solve import new_solver
-from optimizer.sweep import run_sweep
+from optimizer.solver import new_solver
+from optimizer.sweeps import run_sweep
 
 
 def pyomo_stage_one(sc, budgets) -> tuple[float, list[float]]:

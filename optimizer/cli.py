@@ -1,38 +1,175 @@
-"""Command line: ``optimizer solve SCENARIO``."""
+"""Command line: ``optimizer solve|validate|init|sweep|tornado|frontier|alternatives``.
+
+Exit codes: 0 solved (or valid), 1 infeasible or not solved, 2 usage or validation error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Errors are one line on stderr, never a traceback.
+stdout carries only results: the plan and tables, or with ``--json`` one JSON document. Pyomo,
+pandas and matplotlib load only when a command solves or writes.
+"""
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from optimizer.errors import OptimizerError
-from optimizer.scenario import load_scenario
+from optimizer import __version__
+from optimizer.errors import InfeasibleError, OptimizerError, SolveError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Optimise AI compute budgets across pre-training, RL and inference, and Ferrari/Honda sites.")
+EXIT_OK, EXIT_NOT_SOLVED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+LARGE_SWEEP = 10_000  # points above which a sweep asks for --yes
+SECONDS_PER_POINT = 0.1  # a full sweep point (two stages and duals) on the baseline, for the estimate
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML, e.g. scenarios/baseline.yaml")]
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Optimise AI compute budgets across pre-training, RL and inference, and Ferrari/Honda sites. "
+                       "Exit codes: 0 solved, 1 infeasible or not solved, 2 usage or validation error, "
+                       "130 interrupted, 143 terminated.")
+
+
+class Settings:
+    verbosity = 0  # -1 quiet, 0 normal, 1 verbose
+
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML (or a plan.json to re-run), e.g. "
+                                                  "scenarios/baseline.yaml")]
 NamedOpt = Annotated[str | None, typer.Option("--scenario", "-s", help="named scenario from the file's `scenarios:`")]
 OverrideOpt = Annotated[list[str] | None, typer.Option("--override", "-o", help="override group, repeatable")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="PATH=VALUE, repeatable, applied last")]
+OutOpt = Annotated[str | None, typer.Option("--out", help="directory for CSV, Parquet, JSON and report.html; "
+                                                          "must be new or empty unless --force")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="replace this tool's earlier results in --out")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document on stdout")]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="processes (1 = in this process; capped at the "
+                                                                  "number of cores)")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="process or dask")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local)")]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="continue an interrupted sweep saved in --out")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only errors (and --json)")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="also print progress and notices")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help=f"run sweeps of more than {LARGE_SWEEP:,} points")]
+
+
+def say(text: str) -> None:
+    """Normal output (stdout), silenced by -q."""
+    if Settings.verbosity >= 0:
+        typer.echo(text)
+
+
+def note(text: str) -> None:
+    """Progress and notices (stderr), silenced by -q."""
+    if Settings.verbosity >= 0:
+        typer.echo(text, err=True)
 
 
 @contextmanager
-def reported():
-    """Turn an OptimizerError into one line on stderr and exit code 2 (no traceback)."""
+def reported(out: str | None = None):
+    """Map outcomes to exit codes with one line on stderr; Ctrl-C and SIGTERM stop promptly."""
+    from optimizer.interrupts import Terminated, interruptible
+
     try:
-        yield
+        with interruptible():
+            yield
+    except (InfeasibleError, SolveError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=EXIT_NOT_SOLVED) from None
     except OptimizerError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted{saved_note(out)}", err=True)
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    except Terminated:
+        typer.echo(f"terminated{saved_note(out)}", err=True)
+        raise typer.Exit(code=EXIT_TERMINATED) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a stack trace
+        if Settings.verbosity > 0:
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(f"error: internal error ({type(exc).__name__}: {exc}). Please report it with the command; "
+                   "-v prints the traceback", err=True)
+        raise typer.Exit(code=EXIT_NOT_SOLVED) from None
+
+
+def saved_note(out: str | None) -> str:
+    if out is None:
+        return ""
+    journal = Path(out) / "points.jsonl"
+    if journal.exists():
+        count = max(0, sum(1 for _ in journal.open(encoding="utf-8")) - 1)
+        return f": {count} finished point(s) are saved in {journal}; run the same command with --resume to finish"
+    return ""
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"optimizer {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="print the version and exit")] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
     """Compute Allocation Optimizer."""
+    Settings.verbosity = 0
+    verbosity(quiet, verbose)
+
+
+def verbosity(quiet: bool, verbose: bool) -> None:
+    """-q / -v, given before or after the command name."""
+    if quiet or verbose:
+        Settings.verbosity = -1 if quiet else 1
+
+
+def load(scenario_file: Path, scenario, override, set_):
+    from optimizer.scenario import load_scenario
+
+    return load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
+
+
+def emit_json(document: dict) -> None:
+    import json
+
+    from optimizer.export import to_jsonable
+
+    typer.echo(json.dumps(to_jsonable(document), indent=2, allow_nan=False))
+
+
+@app.command()
+def validate(scenario_file: ScenarioArg, scenario: NamedOpt = None, override: OverrideOpt = None,
+             set_: SetOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False, verbose: VerboseOpt = False) -> None:
+    """Check a scenario without solving it (no solver is loaded)."""
+    verbosity(quiet, verbose)
+    with reported():
+        sc = load(scenario_file, scenario, override, set_)
+    if json_:
+        emit_json({"valid": True, "scenario": sc.name, "objective": sc.objective})
+    else:
+        say(f"ok: {scenario_file} is a valid scenario '{sc.name}' ({sc.objective}; {len(sc.hardware)} hardware, "
+            f"{len(sc.sites)} site types, {len(sc.models)} models)")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="new scenario: a name (written beside --from) or a .yaml path")],
+    from_: Annotated[str, typer.Option("--from", help="parent scenario: a name in scenarios/ or a path")] = "baseline",
+    set_: SetOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Write a new scenario that `extends:` a parent and holds only the keys you change."""
+    from optimizer.scaffold import new_scenario
+
+    with reported():
+        path = new_scenario(name, from_, set_ or [], force=force)
+    say(f"wrote {path}; edit it, then: optimizer solve {path}")
 
 
 @app.command()
@@ -41,27 +178,72 @@ def solve(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="write CSV and JSON of the plan here")] = None,
-    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit [s]")] = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit [s], > 0")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Solve one scenario and print the allocation plan."""
-    from optimizer.export import write_plan
-    from optimizer.run import solve_scenario
+    verbosity(quiet, verbose)
+    with reported():
+        from optimizer.api import check_time_limit
+
+        sc = load(scenario_file, scenario, override, set_)
+        check_time_limit(time_limit)
+        directory = open_out(out, force)
+        try:
+            from optimizer import api
+
+            plan = api.solve(sc, time_limit=time_limit)
+            written = []
+            if directory is not None:
+                from optimizer.export import write_plan
+
+                written = write_plan(plan, directory)
+                directory.close()
+        finally:
+            if directory is not None:
+                directory.release()
+    if json_:
+        emit_json({"summary": plan.summary, "files": [str(p) for p in written]})
+        return
     from optimizer.text_report import render_plan
 
-    with reported():
-        sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
-        plan = solve_scenario(sc, time_limit=time_limit)
-    typer.echo(render_plan(plan))
-    if out is not None:
-        written = write_plan(plan, out)
-        typer.echo(f"\nwrote {', '.join(str(p) for p in written)}")
+    say(render_plan(plan))
+    if written:
+        say(f"\nwrote {len(written)} files to {out} (plan.json, report.html, CSV and Parquet tables)")
 
 
-WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="processes (1 = in this process)")]
-ExecutorOpt = Annotated[str, typer.Option("--executor", help="process or dask")]
-SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local)")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="write CSV, JSON, Parquet and report.html here")]
+def open_out(out: str | None, force: bool, resume: bool = False):
+    """The --out directory, checked and locked before any solving (None without --out)."""
+    if out is None:
+        return None
+    from optimizer.outdir import OutputDir
+
+    return OutputDir.open(out, force=force, resume=resume)
+
+
+def run_options(workers: int, executor: str, scheduler: str | None, out: str | None, force: bool,
+                resume: bool) -> dict:
+    from optimizer.sweeps import effective_workers
+
+    count, warning = effective_workers(workers)
+    if warning:
+        note(warning)
+    return {"workers": count, "executor": executor, "scheduler": scheduler, "out": out, "force": force,
+            "resume": resume, "progress": Settings.verbosity > 0 or (Settings.verbosity == 0 and sys.stderr.isatty())}
+
+
+def confirm_size(points: list, workers: int, yes: bool) -> None:
+    if len(points) > LARGE_SWEEP and not yes:
+        from optimizer.errors import ScenarioError
+
+        minutes = len(points) * SECONDS_PER_POINT / max(1, workers) / 60
+        raise ScenarioError("--param", f"{len(points):,} points", f"a large sweep: about {minutes:,.0f} min on "
+                            f"{workers} worker(s) at ~{SECONDS_PER_POINT} s a point",
+                            "add --yes to run it (with --out, finished points are saved and --resume continues)")
 
 
 @app.command()
@@ -76,16 +258,25 @@ def sweep(
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
+    resume: ResumeOpt = False,
+    yes: YesOpt = False,
+    no_duals: Annotated[bool, typer.Option("--no-duals", help="skip the marginal values (dual:* columns)")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Sweep parameters one at a time (default) or over a grid; one row per point."""
-    from optimizer import sweep as sw
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
 
-    with reported():
-        sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
-        ranges = [sw.parse_param(p, sc) for p in param]
-        points = sw.grid(ranges) if grid_ else sw.one_at_a_time(ranges)
-        table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler)
-    finish(sc, {"sweep": table}, out)
+        sc = load(scenario_file, scenario, override, set_)
+        points = api.sweep_points(sc, param, grid_)
+        options = run_options(workers, executor, scheduler, out, force, resume)
+        confirm_size(points, options["workers"], yes)
+        tables = api.run_points(sc, points, {"sweep": None}, title="sweep", duals=not no_duals, **options)
+    finish(tables, out, json_)
 
 
 @app.command()
@@ -98,22 +289,27 @@ def tornado(
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
+    resume: ResumeOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Each `sensitivity:` parameter at its low and high value; parameters ranked by objective swing."""
-    from optimizer import sweep as sw
-    from optimizer.run import solve_scenario
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
 
-    with reported():
-        sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
-        plan = solve_scenario(sc)
-        table = sw.run_sweep(sc, sw.tornado_points(sc), workers=workers, executor=executor, scheduler=scheduler)
-    finish(sc, {"tornado": sw.tornado_table(sc, table, plan.outcome.objective), "tornado_points": table}, out, plan)
+        sc = load(scenario_file, scenario, override, set_)
+        options = run_options(workers, executor, scheduler, out, force, resume)
+        tables = api.tornado_tables(sc, title="tornado", **options)
+    finish({"tornado": tables["tornado"]}, out, json_)
 
 
 @app.command()
 def frontier(
     scenario_file: ScenarioArg,
-    budgets: Annotated[str, typer.Option("--budgets", "-b", help="start:stop:n in USD")] = "5e10:3e11:11",
+    budgets: Annotated[str, typer.Option("--budgets", "-b", help="start:stop:n or v1,v2 in USD")] = "5e10:3e11:11",
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
@@ -121,15 +317,22 @@ def frontier(
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
+    resume: ResumeOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Capability against budget: the budget frontier."""
-    from optimizer import sweep as sw
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
 
-    with reported():
-        sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
-        points = sw.one_at_a_time([sw.parse_param(f"budget_usd={budgets}", sc)])
-        table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler)
-    finish(sc, {"frontier": table}, out)
+        sc = load(scenario_file, scenario, override, set_)
+        options = run_options(workers, executor, scheduler, out, force, resume)
+        points = api.frontier_points(sc, budgets)
+        tables = api.run_points(sc, points, {"frontier": None}, title="frontier", **options)
+    finish(tables, out, json_)
 
 
 @app.command()
@@ -141,26 +344,42 @@ def alternatives(
     override: OverrideOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Near-optimal plans that minimise and maximise one workload's spend."""
-    from optimizer.alternatives import near_optimal
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
+        from optimizer.export import write_tables
 
-    with reported():
-        sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
-        table = near_optimal(sc, share, slack)
-    finish(sc, {"alternatives": table}, out)
+        sc = load(scenario_file, scenario, override, set_)
+        directory = open_out(out, force)
+        try:
+            table = api.alternatives(sc, share, slack)
+            if directory is not None:
+                write_tables({"alternatives": table}, directory, sc, title="alternatives")
+                directory.close()
+        finally:
+            if directory is not None:
+                directory.release()
+    finish({"alternatives": table}, out, json_)
 
 
-def finish(sc, tables: dict, out: Path | None, plan=None) -> None:
-    """Print the tables; with --out write them (CSV, JSON, Parquet) and the HTML report."""
-    from optimizer.export import write_tables
+def finish(tables: dict, out: str | None, json_: bool) -> None:
+    """Print the tables (headline columns, at most 100 characters wide), or one JSON document."""
+    if json_:
+        emit_json({"tables": {name: table.to_dict(orient="records") for name, table in tables.items()},
+                   "out": out})
+        return
     from optimizer.text_report import headline, render_table
 
     for name, table in tables.items():
-        typer.echo(f"{name}\n{render_table(headline(table))}\n")
+        say(f"{name}\n{render_table(headline(table))}\n")
     if out is not None:
-        written = write_tables(tables, out, sc, plan)
-        typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+        say(f"wrote {out} (CSV, Parquet, results.json, report.html)")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def explain_infeasibility(m: pyo.ConcreteModel) -> InfeasibleError:
     """An InfeasibleError naming the conflicting constraints of ``m`` (never raises itself)."""
     try:
         conflict = irreducible_conflict(m)
-    except Exception as exc:  # the explanation is best effort; the infeasibility itself is certain
+    except Exception as exc:  # noqa: BLE001  # the explanation is best effort; the infeasibility itself is certain
         return InfeasibleError(m.name, [], detail=f"(could not isolate the conflict: {exc})")
     return InfeasibleError(m.name, [describe(c) for c in conflict])
 
@@ -93,7 +93,16 @@ def add_slacks(work: pyo.ConcreteModel, constraints: list) -> dict:
 
 
 def _solve(work: pyo.ConcreteModel):
-    return Highs().solve(work, load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    from optimizer.interrupts import check
+
+    try:
+        result = Highs().solve(work, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                               solver_options={"output_flag": False})
+    except Exception:
+        check()
+        raise
+    check()
+    return result
 
 
 def _feasible(work: pyo.ConcreteModel) -> bool:

@@ -11,20 +11,25 @@ from optimizer.schema import Scenario
 BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
 
 
-def field_description(path: str) -> str:
-    """Description (with unit) of the schema field at ``path``; dict keys (hardware names...) are skipped."""
+def field_info(parts: list[str]):
+    """The pydantic FieldInfo at a path of field names; dict keys (hardware names...) are skipped."""
     model = Scenario
-    description = ""
-    for part in path.split("."):
+    field = None
+    for part in parts:
         fields = getattr(model, "model_fields", {})
         if part not in fields:
             continue
         field = fields[part]
-        description = field.description or ""
         annotation = field.annotation
         args = getattr(annotation, "__args__", ())
         model = args[-1] if args else annotation
-    return description
+    return field
+
+
+def field_description(path: str) -> str:
+    """Description (with unit) of the schema field at ``path``."""
+    field = field_info(path.split("."))
+    return (field.description or "") if field is not None else ""
 
 
 def source_of(sc: Scenario, path: str) -> str:
@@ -41,12 +46,17 @@ def render(sc: Scenario) -> str:
         "Source flags: [P] primary, [S] secondary, [D] derived, [A] assumption; § = section of",
         "`shared/reference/sourced-parameters.md`.",
         "",
-        "| parameter | meaning [unit] | baseline | source |",
-        "|---|---|---|---|",
+        "Valid range: what validation accepts (a physical bound, not a forecast); ( ) open, [ ] closed.",
+        "",
+        "| parameter | meaning [unit] | valid range | baseline | source |",
+        "|---|---|---|---|---|",
     ]
+    from optimizer.scenario import field_range
+
     for path in parameter_paths(sc):
         value = get_path(sc, path)
-        lines.append(f"| `{path}` | {field_description(path)} | {value} | {source_of(sc, path)} |")
+        valid = field_range(path.split(".")).split(" [")[0] if not isinstance(value, (bool, str)) else "-"
+        lines.append(f"| `{path}` | {field_description(path)} | {valid} | {value} | {source_of(sc, path)} |")
     return "\n".join(lines) + "\n"
 
 

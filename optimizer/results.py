@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from optimizer import laws, units
 from optimizer.model.costs import fleet_mw
 from optimizer.model.objective import reference_loss
 from optimizer.schema import Scenario
-from optimizer.solve import SolveOutcome
+from optimizer.solver import SolveOutcome
 
 ROLES = {"pre-training": "pretrain_nodes", "rl": "rl_nodes"}
 
@@ -34,6 +35,46 @@ class Plan:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"workloads": self.workloads, "fleet": self.fleet, "sites": self.sites,
                 "capability": self.capability, "approximation": self.approximation, "marginals": self.marginals}
+
+    def save(self, out: str | Path, *, force: bool = False) -> list[Path]:
+        """Write the tables (CSV, Parquet), ``plan.json`` with provenance and ``report.html`` to ``out``."""
+        from optimizer.export import write_plan
+
+        return write_plan(self, out, force=force)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<Plan {s['scenario']}: {s['objective']} {s['status']}, capability {s['capability_index']:.4f}, "
+                f"cost ${s['total_cost_usd'] / 1e9:.1f}B, {s['served_model']} at {s['thinking_multiplier']:g}x>")
+
+
+PLAN_TABLES = ("workloads", "fleet", "sites", "capability", "approximation", "marginals")
+
+
+def read_plan(path: Path) -> Plan:
+    """Read a plan written by ``Plan.save``: ``path`` is its directory or its ``plan.json``."""
+    import json
+
+    from optimizer.errors import OptimizerError
+    from optimizer.scenario import validate_scenario
+
+    document_path = path / "plan.json" if path.is_dir() else path
+    where = str(document_path)
+    try:
+        document = json.loads(document_path.read_text(encoding="utf-8"))
+        summary, raw_tables = document["summary"], document["tables"]
+        sc = validate_scenario(document["scenario"], where)
+    except FileNotFoundError:
+        raise OptimizerError(f"({where}, -) | no saved plan here. Fix: give the --out directory of "
+                             "`optimizer solve` or of plan.save()") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OptimizerError(f"({where}, -) | not a plan written by this tool ({type(exc).__name__}: {exc}). "
+                             "Fix: give the plan.json of `optimizer solve --out`") from None
+    tables = {name: pd.DataFrame(raw_tables.get(name, [])) for name in PLAN_TABLES}
+    duals = dict(zip(tables["marginals"].get("constraint", []), tables["marginals"].get("marginal_value", [])))
+    outcome = SolveOutcome(summary["status"], summary["objective_value"], None, summary.get("solve_seconds", 0.0),
+                           {k: float(v) for k, v in duals.items()})
+    return Plan(sc, outcome, summary, **tables)
 
 
 def v(x) -> float:

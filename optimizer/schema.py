@@ -8,11 +8,37 @@ description; ``docs/parameters.md`` lists every field with its unit.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-Positive = Field(gt=0)
+
+def _number(value: Any) -> Any:
+    """Numbers only: true/false and text are not numbers (YAML would otherwise turn true into 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a boolean (true/false) is not a number")
+    if isinstance(value, str):
+        raise PydanticCustomError("text_not_number", "text is not a number")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise PydanticCustomError("finite_number", "infinity and NaN are not allowed, only finite numbers")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """Whole numbers: 20 and 20.0 (a sweep's value) are accepted, 20.5, true and text are not."""
+    value = _number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError("whole_number", "should be a whole number")
+        return int(value)
+    return value
+
+
+# every number in a scenario is finite; each field adds its physical range (gt/ge and lt/le)
+Real = Annotated[float, BeforeValidator(_number), Field(strict=True, allow_inf_nan=False)]
+Whole = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
+NAME_PATTERN = r"^[A-Za-z0-9_+\-]+$"
 
 
 class Strict(BaseModel):
@@ -24,21 +50,21 @@ class Strict(BaseModel):
 class LossLaw(Strict):
     """Pre-training loss L(N, D) = E + A / N^alpha + B / D^beta (nats/token)."""
 
-    E: float = Field(gt=0, description="irreducible loss [nats/token]")
-    A: float = Field(gt=0, description="parameter coefficient [nats/token * params^alpha]")
-    B: float = Field(gt=0, description="data coefficient [nats/token * tokens^beta]")
-    alpha: float = Field(gt=0, lt=1, description="parameter exponent [-]")
-    beta: float = Field(gt=0, lt=1, description="data exponent [-]")
+    E: Real = Field(gt=0, le=10, description="irreducible loss [nats/token]")
+    A: Real = Field(gt=0, le=1e6, description="parameter coefficient [nats/token * params^alpha]")
+    B: Real = Field(gt=0, le=1e7, description="data coefficient [nats/token * tokens^beta]")
+    alpha: Real = Field(gt=0, lt=1, description="parameter exponent [-]")
+    beta: Real = Field(gt=0, lt=1, description="data exponent [-]")
 
 
 class Capability(Strict):
     """Weights of the capability index K = w_pre K_pre + w_rl K_rl + w_tt K_tt."""
 
-    weight_pretraining: float = Field(ge=0, description="weight of the loss term [-]")
-    weight_rl: float = Field(ge=0, description="weight of the RL term [-]")
-    weight_test_time: float = Field(ge=0, description="weight of the test-time term [-]")
-    reference_params: float = Field(gt=0, description="reference model size for K_pre = 0 [params]")
-    reference_tokens: float = Field(gt=0, description="reference model tokens for K_pre = 0 [tokens]")
+    weight_pretraining: Real = Field(ge=0, le=100, description="weight of the loss term [-]")
+    weight_rl: Real = Field(ge=0, le=100, description="weight of the RL term [-]")
+    weight_test_time: Real = Field(ge=0, le=100, description="weight of the test-time term [-]")
+    reference_params: Real = Field(gt=0, le=1e16, description="reference model size for K_pre = 0 [params]")
+    reference_tokens: Real = Field(gt=0, le=1e18, description="reference model tokens for K_pre = 0 [tokens]")
 
     @model_validator(mode="after")
     def _some_weight(self) -> Capability:
@@ -50,32 +76,37 @@ class Capability(Strict):
 class Data(Strict):
     """Training-data stock, repetition and synthetic data."""
 
-    unique_tokens: float = Field(gt=0, description="stock of unique human text [tokens]")
-    max_epochs: float = Field(ge=1, description="most passes over the unique stock [epochs]")
-    repetition_efold: float = Field(gt=0, description="Muennighoff R_D*: e-folding of repeated-data value [epochs]")
-    synthetic_usd_per_million_tokens: float = Field(ge=0, description="cost of synthetic data [USD / 1e6 tokens]")
-    synthetic_max_tokens: float = Field(ge=0, description="most synthetic tokens that can be generated [tokens]")
-    min_tokens_per_param: float = Field(ge=0, description="floor on pre-training tokens per parameter [tokens/param]")
+    unique_tokens: Real = Field(gt=0, le=1e17, description="stock of unique human text [tokens]")
+    max_epochs: Real = Field(ge=1, le=1000, description="most passes over the unique stock [epochs]")
+    repetition_efold: Real = Field(gt=0, le=1000,
+                                   description="Muennighoff R_D*: e-folding of repeated-data value [epochs]")
+    synthetic_usd_per_million_tokens: Real = Field(ge=0, le=1e6,
+                                                   description="cost of synthetic data [USD / 1e6 tokens]")
+    synthetic_max_tokens: Real = Field(ge=0, le=1e17,
+                                       description="most synthetic tokens that can be generated [tokens]")
+    min_tokens_per_param: Real = Field(ge=0, le=1e5,
+                                       description="floor on pre-training tokens per parameter [tokens/param]")
 
 
 class Pretraining(Strict):
     """The pre-training run (one coherent run at one coherent-training site)."""
 
-    mfu: float = Field(gt=0, le=1, description="model FLOPs utilisation [-]")
-    duration_days: float = Field(gt=0, description="wall-clock length of the run [days]")
-    min_tokens: float = Field(gt=0, description="fewest pre-training tokens; lower end of the tangent domain [tokens]")
+    mfu: Real = Field(gt=0, le=1, description="model FLOPs utilisation [-]")
+    duration_days: Real = Field(gt=0, le=3650, description="wall-clock length of the run [days]")
+    min_tokens: Real = Field(gt=0, le=1e17,
+                             description="fewest pre-training tokens; lower end of the tangent domain [tokens]")
 
 
 class RL(Strict):
     """ScaleRL post-training: R(C) = R0 + (A - R0) / (1 + (C_mid / C)^B)."""
 
-    midpoint_flop: float = Field(gt=0, description="C_mid: compute reaching half the RL gain [FLOP]")
-    exponent: float = Field(gt=0, description="B: ScaleRL scaling exponent [-]")
-    max_flop: float = Field(gt=0, description="largest RL compute considered [FLOP]")
-    initial_pass_rate: float = Field(ge=0, le=1, description="R0: pass rate before RL [-]")
-    asymptote_pass_rate: float = Field(ge=0, le=1, description="A: asymptotic pass rate [-]")
-    mfu: float = Field(gt=0, le=1, description="utilisation of RL (generation-heavy) [-]")
-    duration_days: float = Field(gt=0, description="wall-clock length of RL [days]")
+    midpoint_flop: Real = Field(gt=0, le=1e32, description="C_mid: compute reaching half the RL gain [FLOP]")
+    exponent: Real = Field(gt=0, le=20, description="B: ScaleRL scaling exponent [-]")
+    max_flop: Real = Field(gt=0, le=1e32, description="largest RL compute considered [FLOP]")
+    initial_pass_rate: Real = Field(ge=0, le=1, description="R0: pass rate before RL [-]")
+    asymptote_pass_rate: Real = Field(ge=0, le=1, description="A: asymptotic pass rate [-]")
+    mfu: Real = Field(gt=0, le=1, description="utilisation of RL (generation-heavy) [-]")
+    duration_days: Real = Field(gt=0, le=3650, description="wall-clock length of RL [days]")
 
     @model_validator(mode="after")
     def _asymptote_above_start(self) -> RL:
@@ -87,11 +118,13 @@ class RL(Strict):
 class Thinking(Strict):
     """Test-time compute: gain = log2(multiplier), capped where thinking fills the context."""
 
-    thinking_multipliers: list[float] = Field(min_length=1, description="menu of thinking multipliers [x]")
-    prompt_tokens: float = Field(ge=0, description="prompt length per session [tokens]")
-    base_output_tokens: float = Field(gt=0, description="answer length without extra thinking [tokens]")
-    context_window_tokens: float = Field(gt=0, description="context window of the served model [tokens]")
-    gain_pp_per_doubling: float = Field(ge=0, description="benchmark gain per doubling of thinking [percentage points]")
+    thinking_multipliers: list[Annotated[Real, Field(ge=1, le=1e4)]] = Field(min_length=1, max_length=200,
+                                                     description="menu of thinking multipliers [x]")
+    prompt_tokens: Real = Field(ge=0, le=1e8, description="prompt length per session [tokens]")
+    base_output_tokens: Real = Field(gt=0, le=1e8, description="answer length without extra thinking [tokens]")
+    context_window_tokens: Real = Field(gt=0, le=1e9, description="context window of the served model [tokens]")
+    gain_pp_per_doubling: Real = Field(ge=0, le=100,
+                                       description="benchmark gain per doubling of thinking [percentage points]")
 
     @model_validator(mode="after")
     def _multipliers_at_least_one(self) -> Thinking:
@@ -107,55 +140,56 @@ class Thinking(Strict):
 class Inference(Strict):
     """Inference demand and serving precision."""
 
-    concurrent_users: float = Field(ge=0, description="peak concurrent sessions [users]")
-    tokens_per_second_per_user: float = Field(gt=0, description="output rate per user before thinking [tokens/s]")
-    reference_model_params: float = Field(gt=0,
+    concurrent_users: Real = Field(ge=0, le=1e10, description="peak concurrent sessions [users]")
+    tokens_per_second_per_user: Real = Field(gt=0, le=1e5,
+                                             description="output rate per user before thinking [tokens/s]")
+    reference_model_params: Real = Field(gt=0, le=1e16,
                                           description="model size at which hardware throughput is quoted [params]")
-    weight_bytes_per_param: float = Field(gt=0, description="serving precision of weights [bytes/param]")
-    kv_bytes_per_element: float = Field(gt=0, description="KV-cache precision [bytes/element]")
+    weight_bytes_per_param: Real = Field(gt=0, le=8, description="serving precision of weights [bytes/param]")
+    kv_bytes_per_element: Real = Field(gt=0, le=8, description="KV-cache precision [bytes/element]")
 
 
 class Hardware(Strict):
     """One accelerator node (8-GPU server or NVL72 rack)."""
 
-    gpus_per_node: int = Field(gt=0, description="accelerators per node [GPUs]")
-    bf16_tflops_per_gpu: float = Field(gt=0, description="dense BF16 peak [TFLOP/s per GPU]")
-    node_memory_gb: float = Field(gt=0, description="memory pool of one node [GB]")
-    node_power_kw: float = Field(gt=0, description="IT power of one node [kW]")
-    node_capex_usd: float = Field(gt=0, description="purchase price of one node [USD]")
-    serving_tokens_per_s: float = Field(gt=0,
+    gpus_per_node: Whole = Field(ge=1, le=1e5, description="accelerators per node [GPUs]")
+    bf16_tflops_per_gpu: Real = Field(gt=0, le=1e6, description="dense BF16 peak [TFLOP/s per GPU]")
+    node_memory_gb: Real = Field(gt=0, le=1e7, description="memory pool of one node [GB]")
+    node_power_kw: Real = Field(gt=0, le=1e5, description="IT power of one node [kW]")
+    node_capex_usd: Real = Field(gt=0, le=1e10, description="purchase price of one node [USD]")
+    serving_tokens_per_s: Real = Field(gt=0, le=1e10,
                                         description="output throughput on the reference model [tokens/s per node]")
 
 
 class Site(Strict):
     """A site type: Ferrari (GW campus, coherent training) or Honda (inference site)."""
 
-    power_mw: float = Field(gt=0, description="facility power of one site [MW]")
-    pue: float = Field(ge=1, description="power usage effectiveness [-]")
-    facility_capex_usd_per_mw: float = Field(ge=0, description="shell, power and cooling [USD/MW]")
-    opex_usd_per_mw_year: float = Field(ge=0, description="non-energy operations [USD/(MW*year)]")
-    electricity_usd_per_mwh: float = Field(ge=0, description="energy price [USD/MWh]")
+    power_mw: Real = Field(gt=0, le=1e5, description="facility power of one site [MW]")
+    pue: Real = Field(ge=1, le=5, description="power usage effectiveness [-]")
+    facility_capex_usd_per_mw: Real = Field(ge=0, le=1e9, description="shell, power and cooling [USD/MW]")
+    opex_usd_per_mw_year: Real = Field(ge=0, le=1e8, description="non-energy operations [USD/(MW*year)]")
+    electricity_usd_per_mwh: Real = Field(ge=0, le=1e4, description="energy price [USD/MWh]")
     coherent_training: bool = Field(description="has the fabric for one coherent pre-training run [true or false]")
-    fabric_capex_fraction: float = Field(ge=0, description="extra node cost for the training fabric [-]")
-    max_sites: int = Field(ge=0, description="most sites of this type that can be built [sites]")
+    fabric_capex_fraction: Real = Field(ge=0, le=10, description="extra node cost for the training fabric [-]")
+    max_sites: Whole = Field(ge=0, le=1e5, description="most sites of this type that can be built [sites]")
 
 
 class ServedModel(Strict):
     """A dense model on the menu: size and the architecture that sets its KV cache."""
 
-    params: float = Field(gt=0, description="parameters [params]")
-    n_layers: int = Field(gt=0, description="transformer layers [-]")
-    n_kv_heads: int = Field(gt=0, description="key/value heads (GQA) [-]")
-    head_dim: int = Field(gt=0, description="dimension per head [-]")
+    params: Real = Field(gt=0, le=1e16, description="parameters [params]")
+    n_layers: Whole = Field(ge=1, le=1e4, description="transformer layers [-]")
+    n_kv_heads: Whole = Field(ge=1, le=1e4, description="key/value heads (GQA) [-]")
+    head_dim: Whole = Field(ge=1, le=1e5, description="dimension per head [-]")
 
 
 class Approximation(Strict):
     """Settings of the piecewise-linear (tangent-cut) approximations."""
 
-    tangent_points: int = Field(ge=2, le=400, description="cuts per nonlinear term [-]")
-    capability_tolerance: float = Field(gt=0, lt=1e-2, description=(
+    tangent_points: Whole = Field(ge=2, le=400, description="cuts per nonlinear term [-]")
+    capability_tolerance: Real = Field(gt=0, lt=0.01, description=(
         "max_capability second stage: K may fall this far (relative) below its optimum while cost is minimised [-]"))
-    mip_rel_gap: float = Field(ge=0, lt=1, description="relative MIP gap at which HiGHS stops [-]")
+    mip_rel_gap: Real = Field(ge=0, lt=1, description="relative MIP gap at which HiGHS stops [-]")
 
 
 class Scenario(Strict):
@@ -165,9 +199,10 @@ class Scenario(Strict):
     description: str = ""
     objective: Literal["max_capability", "min_cost"] = Field(
         description="what to optimise [max_capability or min_cost]")
-    budget_usd: float = Field(gt=0, description="total budget over the horizon [USD]")
-    capability_target: float | None = Field(default=None, description="min_cost only: capability floor [-]")
-    horizon_years: float = Field(gt=0, description="planning horizon for opex [years]")
+    budget_usd: Real = Field(gt=0, le=1e15, description="total budget over the horizon [USD]")
+    capability_target: Real | None = Field(default=None, ge=-10, le=10,
+                                           description="min_cost only: capability floor [-]")
+    horizon_years: Real = Field(gt=0, le=100, description="planning horizon for opex [years]")
     loss_law: LossLaw
     capability: Capability
     data: Data
@@ -180,8 +215,22 @@ class Scenario(Strict):
     models: dict[str, ServedModel] = Field(min_length=1)
     approximation: Approximation
     sources: dict[str, str] = Field(default_factory=dict, description="parameter path -> citation")
-    sensitivity: dict[str, tuple[float, float]] = Field(
+    _provenance: dict = PrivateAttr(default_factory=dict)  # what load_scenario read and applied
+    sensitivity: dict[str, tuple[Real, Real]] = Field(
         default_factory=dict, description="parameter path -> [low, high] for tornado charts")
+
+    @field_validator("hardware", "sites", "models")
+    @classmethod
+    def _plain_names(cls, entries: dict) -> dict:
+        """Names become parts of dotted parameter paths (``models.NAME.params``), so no '.' or spaces."""
+        import re
+
+        for name in entries:
+            if not re.match(NAME_PATTERN, name):
+                raise PydanticCustomError(
+                    "bad_name", "name '{name}' may hold only letters, digits, '_', '-' and '+' (it becomes part of "
+                    "dotted paths such as models.NAME.params)", {"name": name})
+        return entries
 
     @model_validator(mode="after")
     def _objective_needs_target(self) -> Scenario:

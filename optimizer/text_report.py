@@ -39,13 +39,23 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep] if keep else table
 
 
+WIDTH = 100  # terminal tables wrap their columns into blocks of at most this many characters
+MAX_CELL = 38  # longer text is shortened with an ellipsis (files keep it whole)
+
+
+def shorten(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
+
+
 def render_table(table: pd.DataFrame) -> str:
+    """Compact numbers, columns wrapped into blocks of at most WIDTH characters."""
     if table.empty:
         return "  (none)"
     shown = table.copy()
     for col in shown.columns:
-        shown[col] = shown[col].map(human)
-    return shown.to_string(index=False)
+        shown[col] = shown[col].map(lambda x: shorten(human(x)))
+    shown.columns = [shorten(str(c)) for c in shown.columns]
+    return shown.to_string(index=False, line_width=WIDTH - 4)  # pandas may overrun by a marker
 
 
 def render_plan(plan: Plan) -> str:
@@ -58,8 +68,8 @@ def render_plan(plan: Plan) -> str:
         f"  served model {s['served_model']} ({human(s['model_params'])} params) "
         f"at {s['thinking_multiplier']:g}x thinking",
         f"  pre-training {human(s['pretraining_tokens'])} tokens ({s['tokens_per_param']:.1f} tokens/param, "
-        f"{human(s['pretraining_flop'])} FLOP; compute-optimal would be "
-        f"{human(s['compute_optimal_params_at_this_flop'])} params)",
+        f"{human(s['pretraining_flop'])} FLOP;",
+        f"    compute-optimal at this FLOP: {human(s['compute_optimal_params_at_this_flop'])} params)",
         f"  loss {s['loss_exact']:.4f} nats (model {s['loss_model']:.4f})   RL {human(s['rl_flop'])} FLOP -> pass rate "
         f"{s['rl_pass_rate']:.3f}   test-time +{s['test_time_gain_pp']:.1f} pp",
         f"  sites: {sites}",

@@ -36,5 +36,5 @@ def test_bad_input_exits_2_without_traceback(tmp_path):
 
 def test_infeasible_scenario_explains_conflict():
     result = runner.invoke(app, ["solve", BASELINE, "--set", "budget_usd=1e9"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # infeasible: not a usage error
     assert "infeasible" in result.output and "budget: total cost <= budget_usd" in result.output

@@ -10,7 +10,7 @@ from optimizer import laws, units
 from optimizer.model import build_model
 from optimizer.model.objective import reference_loss
 from optimizer.run import solve_scenario
-from optimizer.solve import solve_model
+from optimizer.solver import solve_model
 
 
 def nodes(plan, role):

@@ -39,7 +39,7 @@ def test_negative_budget_names_file_key_and_fix(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert str(err.value) == (f"({path}, budget_usd) | Input should be greater than 0 (got -5). "
-                              "Fix: use a number greater than 0.0")
+                              "Fix: use a number in (0, 1e+15] [USD]")
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):
@@ -54,7 +54,8 @@ def test_wrong_type_is_explained(tmp_path):
     path = edited(tmp_path, "horizon_years: 5", "horizon_years: five")
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
-    assert err.value.key == "horizon_years" and "right type" in err.value.fix
+    assert err.value.key == "horizon_years" and "text is not a number" in str(err.value)
+    assert err.value.fix == "use a number in (0, 100] [years]"
 
 
 def test_missing_key_is_named(tmp_path):
@@ -110,5 +111,6 @@ def test_unknown_override_and_bad_set_are_clear():
 
 def test_thinking_multipliers_below_one_are_rejected(tmp_path):
     path = edited(tmp_path, "thinking_multipliers: [1, 5, 10, 100]", "thinking_multipliers: [0.5, 5]")
-    with pytest.raises(ScenarioError, match=">= 1"):
+    expected = r"greater than or equal to 1 \(got 0.5\). Fix: use a number in \[1, 10000\]"
+    with pytest.raises(ScenarioError, match=expected):
         load_scenario(path)

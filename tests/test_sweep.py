@@ -10,15 +10,15 @@ import pytest
 from tiny import H200_FLOP_PER_NODE_DAY, tiny
 from typer.testing import CliRunner
 
-from optimizer.alternatives import near_optimal
 from optimizer.cli import app
 from optimizer.errors import ScenarioError
 from optimizer.export import write_tables
+from optimizer.mga import near_optimal
 from optimizer.model import build_model
-from optimizer.report import sweep_lines
+from optimizer.plot import sweep_lines
 from optimizer.run import solve_scenario
 from optimizer.scenario import load_scenario
-from optimizer.sweep import grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
+from optimizer.sweeps import grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
 
 FLOP_PER_NODE = H200_FLOP_PER_NODE_DAY * 0.5 * 10
 PRE_NODES = 6 * 70e9 * 1e12 / FLOP_PER_NODE
@@ -191,7 +191,7 @@ THREADED_DASK_SWEEP = """
 import sys
 sys.path.insert(0, {tests!r})
 from dask.distributed import LocalCluster
-from optimizer.sweep import one_at_a_time, parse_param, run_sweep
+from optimizer.sweeps import one_at_a_time, parse_param, run_sweep
 from tiny import tiny
 sc = tiny()
 points = one_at_a_time([parse_param("inference.concurrent_users=1e6:4e6:4", sc)])

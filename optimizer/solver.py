@@ -55,7 +55,22 @@ def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, vari
     for check in STRUCTURAL_CHECKS + (() if variables_change else ("update_vars",)):
         setattr(config.auto_updates, check, False)
     solver.set_instance(m)
+    # no HiGHS log at all, also for the coefficient updates Pyomo pushes before each solve
+    solver._solver_model.setOptionValue("output_flag", False)
     return solver
+
+
+def run(solver: Highs, m: pyo.ConcreteModel, **options):
+    """``solver.solve`` that turns a Ctrl-C or SIGTERM HiGHS swallowed into an exception (``interrupts``)."""
+    from optimizer.interrupts import check
+
+    try:
+        result = solver.solve(m, **options)
+    except Exception:
+        check()  # a signal inside HiGHS's callback can surface as a solver error: report the signal
+        raise
+    check()
+    return result
 
 
 def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None) -> SolveOutcome:
@@ -74,7 +89,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
     objective_kind = objective or m.scenario.objective
-    first = _optimal(solver.solve(m, time_limit=time_limit), m, explain)
+    first = _optimal(run(solver, m, time_limit=time_limit), m, explain)
     objective, bound, seconds = first.incumbent_objective, first.objective_bound, _seconds(first)
     if objective_kind == "min_cost":
         objective, bound = -objective, (None if bound is None else -bound)  # max -cost -> cost
@@ -83,7 +98,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
         m.capability_target.value = objective - tol * max(1.0, abs(objective))
         use_objective(m, "min_cost")
         try:
-            second = _optimal(solver.solve(m, time_limit=time_limit), m, explain=False)
+            second = _optimal(run(solver, m, time_limit=time_limit), m, explain=False)
         finally:
             use_objective(m, "max_capability")
             m.capability_target.value = FLOOR_OFF
@@ -147,7 +162,7 @@ class DualTwin:
         # solve from scratch, not from the last point's basis: a degenerate LP has many dual solutions,
         # and a sweep's duals must not depend on the order of its points or on how they are chunked
         self.solver._solver_model.clearSolver()  # the highspy.Highs the persistent interface holds
-        result = self.solver.solve(lp)
+        result = run(self.solver, lp)
         if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
             return {}
         dual = result.solution_loader.get_duals()

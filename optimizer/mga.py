@@ -7,6 +7,9 @@ Given the optimum, hold the objective within ``slack`` of it,
 
 then minimise and maximise the spend on one workload. When the budget binds, the spend is the
 workload's share of the budget; the table reports the share of total cost either way.
+
+``objective_value`` is the scenario's objective in every row (capability index, or total cost in
+1e9 USD for min_cost), so the rows compare; ``spend_<workload>_usd`` is what each alternative moved.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from optimizer.errors import ScenarioError
 from optimizer.model import build_model
 from optimizer.results import point_row
 from optimizer.schema import Scenario
-from optimizer.solve import new_solver, solve_model, solve_with
+from optimizer.solver import new_solver, solve_model, solve_with
 
 WORKLOADS = {"pretraining": "cost_pretraining", "rl": "cost_rl", "inference": "cost_inference", "sites": "cost_sites"}
 
@@ -27,9 +30,9 @@ def near_optimal(sc: Scenario, workload: str, slack: float) -> pd.DataFrame:
     """Rows 'optimal', 'min <workload>' and 'max <workload>' with the plan at each."""
     if workload not in WORKLOADS:
         raise ScenarioError("--share", workload, "unknown workload", f"use one of {', '.join(WORKLOADS)}")
-    if not 0 <= slack < 1:
+    if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not 0 <= slack < 1:
         raise ScenarioError("--slack", str(slack), "slack must be in [0, 1)", "use e.g. 0.05 for 5%")
-    m = build_model(sc)
+    m = build_model(sc, mutable=())
     best = solve_model(m)
     rows = [{"alternative": "optimal", **point_row(m, best)}]
     spend = getattr(m, WORKLOADS[workload])
@@ -42,7 +45,9 @@ def near_optimal(sc: Scenario, workload: str, slack: float) -> pd.DataFrame:
     for sense, label in ((pyo.minimize, "min"), (pyo.maximize, "max")):
         m.alternative_objective = pyo.Objective(expr=spend, sense=sense)
         outcome = solve_with(new_solver(m), m, duals=False, objective="active")
-        rows.append({"alternative": f"{label} {workload}", **point_row(m, outcome)})
+        row = point_row(m, outcome)
+        row["objective_value"] = pyo.value(m.capability if sc.objective == "max_capability" else m.total_cost)
+        rows.append({"alternative": f"{label} {workload}", **row})
         m.del_component(m.alternative_objective)
     table = pd.DataFrame(rows)
     table[f"share_{workload}"] = table[f"spend_{workload}_usd"] / table.total_cost_usd
