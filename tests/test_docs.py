@@ -11,10 +11,12 @@ def test_parameter_table_is_in_sync_with_schema_and_baseline():
         "regenerate: python -m optimizer.paramdoc > docs/parameters.md"
 
 
-def test_every_parameter_row_has_a_unit_and_a_source():
+def test_every_parameter_row_has_a_unit_a_valid_range_and_a_source():
     rows = [r for r in (DOCS / "parameters.md").read_text().splitlines() if r.startswith("| `")]
     assert rows
     for row in rows:
-        path, meaning, _value, source = (cell.strip() for cell in row.strip().strip("|").split("|"))
+        path, meaning, valid, _value, source = (cell.strip() for cell in row.strip().strip("|").split("|"))
         assert "[" in meaning, f"no unit for {path}"
         assert source.strip(), f"no source for {path}"
+        if path not in ("`objective`",) and not path.endswith("coherent_training`"):
+            assert valid[0] in "([" and valid[-1] in ")]", f"no valid range for {path}: {valid}"
