@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import logging
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -254,7 +255,8 @@ def run_dask(sc: Scenario, chunks, scheduler: str | None, duals: bool, workers: 
                                      "for a local cluster") from None
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                                                       processes=True, dashboard_address=None))
+                                                       processes=True, dashboard_address=None,
+                                                       silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
         futures = client.map(solve_chunk, [sc] * len(chunks), chunks, [duals] * len(chunks),
                              [mutable] * len(chunks), pure=False)

@@ -235,6 +235,21 @@ def test_sigint_stops_a_one_worker_sweep_which_then_resumes(tiny_yaml, tmp_path)
     assert len(table) == 600 and table.point.tolist() == list(range(600)) and (table.status == "optimal").all()
 
 
+def test_a_crashed_sweep_keeps_its_points_and_resumes(tiny_yaml, tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", tiny_yaml, "-p", "budget_usd=5e11:1e12:150", "--out", out]
+    proc = start(*args)
+    wait_for_rows(out / "points.jsonl", 5, proc)
+    proc.kill()  # SIGKILL: no handler runs, the lock is left behind
+    proc.communicate(timeout=20)
+    saved = len((out / "points.jsonl").read_text().splitlines()) - 1
+    assert saved >= 5 and (out / ".lock").exists()
+    done = cli(*args, "--resume", timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "sweep.csv")
+    assert table.point.tolist() == list(range(150)) and not (out / ".lock").exists()
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signals_stop_a_process_pool_sweep_without_orphans(tiny_yaml, tmp_path, sig, code):
     out = tmp_path / "sweep"
