@@ -88,3 +88,17 @@ def test_the_quickstart_notebook_runs_in_a_real_kernel():
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]
     assert len(images) == 2
+
+
+def test_report_says_which_run_scrolls_wide_tables_and_charts_alternatives(tiny_yaml, tmp_path):
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(app, ["alternatives", str(tiny_yaml), "--share", "inference", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    assert "<title>alternatives: tiny</title>" in page and "Run 20" in page and str(tiny_yaml.resolve()) in page
+    assert page.count("<div class=scroll><table>") >= 2 and ".scroll{overflow-x:auto" in page
+    assert page.count('<img alt="chart"') == 1  # the alternatives chart
