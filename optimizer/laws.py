@@ -90,8 +90,6 @@ def useful_multiplier(multiplier: float, test_time: Thinking) -> float:
 
 
 def test_time_score(multiplier: float, test_time: Thinking) -> float:
-    """K_tt = log2(useful k) / log2(largest useful k on the menu), in [0, 1]; 0 if the menu is only 1x."""
-    top = max(useful_multiplier(k, test_time) for k in test_time.thinking_multipliers)
-    if top <= 1:
-        return 0.0
-    return float(np.log2(useful_multiplier(multiplier, test_time)) / np.log2(top))
+    """K_tt = log2(useful k) / log2(k_ref), k_ref = test_time.reference_multiplier (a scenario constant, not
+    the menu's largest option, so the index of a plan never depends on options it did not choose)."""
+    return float(np.log2(useful_multiplier(multiplier, test_time)) / np.log2(test_time.reference_multiplier))

@@ -160,29 +160,22 @@ def site_table(m) -> pd.DataFrame:
 
 
 def capability_table(m) -> pd.DataFrame:
-    sc: Scenario = m.scenario
-    cap = sc.capability
-    rows = [("pre-training", cap.weight_pretraining, v(m.k_pretraining)), ("rl", cap.weight_rl, v(m.k_rl)),
-            ("test-time", cap.weight_test_time, v(m.k_test_time))]
-    table = pd.DataFrame(rows, columns=["component", "weight", "score"])
+    """Each component's weight, exact-law score and contribution; the model's score beside it."""
+    exact = true_values(m)
+    weights = (v(m.p_capability_weight_pretraining), v(m.p_capability_weight_rl), v(m.p_capability_weight_test_time))
+    rows = [("pre-training", weights[0], exact["k_pretraining"], v(m.k_pretraining)),
+            ("rl", weights[1], exact["k_rl"], v(m.k_rl)),
+            ("test-time", weights[2], exact["k_test_time"], v(m.k_test_time))]
+    table = pd.DataFrame(rows, columns=["component", "weight", "score", "model_score"])
     table["contribution"] = table.weight * table.score
-    return table
+    return table[["component", "weight", "score", "contribution", "model_score"]]
 
 
 def true_values(m) -> dict[str, float]:
     """The exact laws evaluated at the solution (the model holds their tangent approximations)."""
-    sc: Scenario = m.scenario
-    model, _ = chosen(m)
-    tokens = pretraining_tokens(m)
-    stock = sc.data.unique_tokens + v(m.synthetic_tokens) * units.TOKENS
-    effective = laws.effective_tokens(tokens, stock, sc.data.repetition_efold)
-    return {
-        "effective_tokens": effective,
-        "stock": stock,
-        "data_loss_at_model_tokens": float(laws.data_term(v(m.effective_tokens) * units.TOKENS, sc.loss_law)),
-        "loss": laws.pretraining_loss(sc.models[model].params, effective, sc.loss_law),
-        "rl_score": float(laws.rl_fraction(v(m.rl_flop) * units.FLOP, sc.rl.midpoint_flop, sc.rl.exponent)),
-    }
+    from optimizer.model.exact import exact_values
+
+    return exact_values(m)
 
 
 def approximation_table(m) -> pd.DataFrame:
@@ -204,6 +197,10 @@ def approximation_table(m) -> pd.DataFrame:
                  "pieces": None, "domain_low": None, "domain_high": None, "max_error": None,
                  "model_value": v(m.loss), "exact_value": exact["loss"],
                  "error_at_solution": v(m.loss) - exact["loss"]})
+    rows.append({"term": "capability index K [-]", "method": "weighted sum of the above",
+                 "pieces": None, "domain_low": None, "domain_high": None, "max_error": None,
+                 "model_value": v(m.capability), "exact_value": exact["capability"],
+                 "error_at_solution": v(m.capability) - exact["capability"]})
     return pd.DataFrame(rows)
 
 
@@ -231,7 +228,11 @@ def summarise(m, outcome: SolveOutcome) -> dict:
         "objective": sc.objective,
         "status": outcome.status,
         "objective_value": outcome.objective,
-        "capability_index": v(m.capability),
+        "capability_index": exact["capability"],
+        "capability_index_model": v(m.capability),
+        "capability_target": sc.capability_target if sc.objective == "min_cost" else None,
+        "refinement_cuts": outcome.refinement_cuts,
+        "refinement_solves": outcome.refinement_solves,
         "total_cost_usd": v(m.total_cost) * units.USD,
         "budget_usd": sc.budget_usd,
         "served_model": model,
@@ -264,7 +265,9 @@ def point_row(m, outcome: SolveOutcome) -> dict:
     row = {
         "status": outcome.status,
         "objective_value": outcome.objective,
-        "capability_index": v(m.capability),
+        "capability_index": true_values(m)["capability"],
+        "capability_index_model": v(m.capability),
+        "refinement_cuts": outcome.refinement_cuts,
         "total_cost_usd": v(m.total_cost) * units.USD,
         "served_model": model,
         "thinking": thinking,

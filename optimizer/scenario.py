@@ -171,16 +171,33 @@ def check_override_sections(groups: Any, named: Any, where: str) -> None:
 
 def cite_override(raw: dict[str, Any], key: str, value: Any, label: str) -> None:
     """The citations of ``key`` (and of every path under it) say what overrode them and what they were."""
+    ranges = raw.get("sensitivity")
+    if isinstance(ranges, dict):  # a range for a parameter the override removed goes with it
+        for k in [k for k in ranges if isinstance(k, str) and k.startswith(key + ".")
+                  and not _holds(value, k[len(key) + 1:])]:
+            del ranges[k]
     sources = raw.setdefault("sources", {})
     if not isinstance(sources, dict):
         return  # the schema reports it
     shown = value if not isinstance(value, (dict, list)) else "see value"
     covered = [k for k in sources if k == key or k.startswith(key + ".")]
+    for k in [k for k in covered if k != key and not _holds(value, k[len(key) + 1:])]:
+        del sources[k]  # the override replaced the section and this parameter is gone
+        covered.remove(k)
     parents = [k for k in sources if key.startswith(k + ".")]
     old = sources.get(key) or (sources[max(parents, key=len)] if parents else "")
     for k in covered or [key]:
         was = sources.get(k, old)
         sources[k] = f"overridden by {label} = {shown}" + (f" (was: {was})" if was else "")
+
+
+def _holds(value: Any, dotted: str) -> bool:
+    """Whether a section value has the dotted sub-path."""
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -123,6 +123,9 @@ class Thinking(Strict):
     prompt_tokens: Real = Field(ge=0, le=1e8, description="prompt length per session [tokens]")
     base_output_tokens: Real = Field(gt=0, le=1e8, description="answer length without extra thinking [tokens]")
     context_window_tokens: Real = Field(gt=0, le=1e9, description="context window of the served model [tokens]")
+    reference_multiplier: Real = Field(default=100.0, gt=1, le=1e4, description=(
+        "thinking multiplier that scores K_tt = 1; a scenario constant, so adding or removing a menu option "
+        "never rescales the index [x]"))
     gain_pp_per_doubling: Real = Field(ge=0, le=100,
                                        description="benchmark gain per doubling of thinking [percentage points]")
 
@@ -190,6 +193,11 @@ class Approximation(Strict):
     capability_tolerance: Real = Field(gt=0, lt=0.01, description=(
         "max_capability second stage: K may fall this far (relative) below its optimum while cost is minimised [-]"))
     mip_rel_gap: Real = Field(ge=0, lt=1, description="relative MIP gap at which HiGHS stops [-]")
+    tolerance: Real = Field(default=1e-6, gt=0, lt=1e-2, description=(
+        "adaptive refinement stops when the model's capability and the exact laws' agree within this, "
+        "relative to max(1, abs(K)) [-]"))
+    max_refinements: Whole = Field(default=30, ge=0, le=1000, description=(
+        "most rounds of cuts added at a solution per solve stage (0: the fixed cuts only) [rounds]"))
 
 
 class Scenario(Strict):

@@ -22,13 +22,18 @@ INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.infeas
 
 @dataclass
 class SolveOutcome:
-    """Status and objective of one solve; ``duals`` maps marginal-value names to numbers (model units)."""
+    """Status and objective of one solve; ``duals`` maps marginal-value names to numbers (model units).
+
+    ``objective`` is exact-law: max_capability reports K of the final plan under the exact laws."""
 
     status: str
     objective: float
     bound: float | None
     seconds: float
     duals: dict[str, float] = field(default_factory=dict)
+    model_objective: float | None = None  # the approximated model's value (max_capability: stage 1's K)
+    refinement_cuts: int = 0  # tangent cuts added by adaptive refinement in this solve
+    refinement_solves: int = 0  # HiGHS solves, all stages and refinement rounds
 
 
 def new_solver(m: pyo.ConcreteModel) -> Highs:
@@ -52,6 +57,8 @@ def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, vari
     config.raise_exception_on_nonoptimal_result = False
     config.rel_gap = rel_gap
     config.solver_options["output_flag"] = False  # no log for Pyomo to capture: saves time per solve
+    # refinement verifies the exact laws to ~1e-9: rows must hold that finely (HiGHS defaults to 1e-7)
+    config.solver_options.update(primal_feasibility_tolerance=1e-9, mip_feasibility_tolerance=1e-9)
     for check in STRUCTURAL_CHECKS + (() if variables_change else ("update_vars",)):
         setattr(config.auto_updates, check, False)
     solver.set_instance(m)
@@ -80,36 +87,156 @@ def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float |
 
 def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None,
                explain: bool = True, objective: str | None = None, dual_twin: DualTwin | None = None) -> SolveOutcome:
-    """Re-solve ``m`` on a persistent solver; load values; raise on infeasible or non-optimal.
+    """Re-solve ``m`` on a persistent solver with adaptive refinement; load values; raise unless optimal.
 
     ``objective`` defaults to the scenario's. max_capability is lexicographic: stage 1 finds K*;
-    stage 2 minimises cost subject to K >= K* - tol max(1, |K*|), so the plan does not buy what adds
-    no capability. min_cost reports the cost (the model maximises -cost). 'active' solves whatever
-    objective is active once, as it is (near-optimal alternatives). Marginal values come from
+    stage 2 minimises cost subject to K >= K* - tol max(1, |K*|) under the exact laws, so the plan does
+    not buy what adds no capability. min_cost reports the cost subject to K >= capability_target under
+    the exact laws. 'active' solves whatever objective is active (near-optimal alternatives), with any
+    capability floor held under the exact laws. Each stage adds tangent cuts at its solution and
+    re-solves until the model agrees with the exact laws (``refine``). Marginal values come from
     ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
+    from optimizer.model.exact import exact_values
+
     objective_kind = objective or m.scenario.objective
-    first = _optimal(run(solver, m, time_limit=time_limit), m, explain)
-    objective, bound, seconds = first.incumbent_objective, first.objective_bound, _seconds(first)
-    if objective_kind == "min_cost":
-        objective, bound = -objective, (None if bound is None else -bound)  # max -cost -> cost
+    stats = Refinement()
     if objective_kind == "max_capability":
-        tol = m.scenario.approximation.capability_tolerance
-        m.capability_target.value = objective - tol * max(1.0, abs(objective))
+        first = refine(solver, m, time_limit, explain, stats, maximise=True)
+        k_model = first.incumbent_objective
+        k_exact = exact_values(m)["capability"]
+        tol = m.scenario.approximation.capability_tolerance * max(1.0, abs(k_exact))
         use_objective(m, "min_cost")
+        warm_start(solver)  # stage 1's plan meets stage 2's floor: a feasible start
         try:
-            second = _optimal(run(solver, m, time_limit=time_limit), m, explain=False)
+            refine(solver, m, time_limit, False, stats, floor=k_exact - tol, margin=tol / 2)
         finally:
             use_objective(m, "max_capability")
             m.capability_target.value = FLOOR_OFF
-        seconds += _seconds(second)
-        second.solution_loader.load_vars()
+        outcome = SolveOutcome("optimal", exact_values(m)["capability"], k_model, stats.seconds)
+        outcome.model_objective = k_model
     else:
-        first.solution_loader.load_vars()
-    outcome = SolveOutcome("optimal", float(objective), bound, seconds)
+        floor = m.capability_target.value if m.capability_target.value > FLOOR_OFF / 2 else None
+        target = m.capability_target.value
+        margin = m.scenario.approximation.tolerance * max(1.0, abs(target)) if floor is not None else 0.0
+        try:
+            result = refine(solver, m, time_limit, explain, stats, floor=floor, margin=margin)
+        finally:
+            m.capability_target.value = target
+        value, bound = result.incumbent_objective, result.objective_bound
+        if objective_kind == "min_cost":
+            value, bound = -value, (None if bound is None else -bound)  # max -cost -> cost
+        outcome = SolveOutcome("optimal", float(value), bound, stats.seconds)
+        outcome.model_objective = float(value)
+    outcome.refinement_cuts, outcome.refinement_solves = stats.cuts, stats.solves
     if duals:
         outcome.duals = (dual_twin or DualTwin(m)).values()
     return outcome
+
+
+FEASIBILITY = 1e-7  # HiGHS's primal feasibility tolerance: no floor can be verified more finely
+
+
+@dataclass
+class Refinement:
+    """What refinement did in one ``solve_with``: solves, cuts added, HiGHS seconds."""
+
+    solves: int = 0
+    cuts: int = 0
+    seconds: float = 0.0
+
+
+def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats: Refinement, *,
+           maximise: bool = False, floor: float | None = None, margin: float = 0.0):
+    """Solve, add tangent cuts at the solution, re-solve, until the model agrees with the exact laws.
+
+    maximise: stop when K_model - K_exact <= approximation.tolerance x max(1, |K_exact|) (the model is a
+    relaxation, so K_exact is then within that of the true optimum). floor: the capability floor must
+    hold under the exact laws (to FEASIBILITY, the solver's own tolerance); the model holds floor +
+    margin, so the exact value clears the floor once the approximation at the solution is within the
+    margin. Rounds stop early when the solution asks only for cuts the model already has. At most
+    approximation.max_refinements rounds; a floor still missed then is an error."""
+    from optimizer.model.exact import exact_values
+    from optimizer.model.refinement import add_cuts, cuts_at_solution, new_cuts
+
+    settings = m.scenario.approximation
+    if settings.max_refinements == 0:  # the fixed cuts only: floors hold for the model, not the exact laws
+        margin, exact_floor = 0.0, None
+    else:
+        exact_floor = floor
+    if floor is not None:
+        m.capability_target.value = floor + margin
+    floor = exact_floor
+
+    def solve_once(explain_now: bool):
+        result = _optimal(run(solver, m, time_limit=time_limit), m, explain_now)
+        stats.solves += 1
+        stats.seconds += _seconds(result)
+        result.solution_loader.load_vars()
+        exact = exact_values(m)["capability"]
+        done = True
+        if maximise:
+            done = result.incumbent_objective - exact <= settings.tolerance * max(1.0, abs(exact))
+        if floor is not None:
+            done = done and exact >= floor - FEASIBILITY * max(1.0, abs(floor))
+        return result, exact, done
+
+    def add_new_cuts() -> bool:
+        cuts = new_cuts(m, cuts_at_solution(m))
+        if cuts:
+            add_cuts(m, cuts, solver)
+            stats.cuts += len(cuts)
+        return bool(cuts)
+
+    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
+    rounds = 0
+    while True:
+        result, exact, done = solve_once(explain and stats.solves == 0)
+        if done or rounds >= settings.max_refinements:
+            break
+        # rounds of LPs with the MILP's integer choices fixed: cheap, and they converge the continuous part;
+        # then the MILP is solved again with every cut, to check the choices are still optimal
+        fixed_rounds = 0
+        for var in integers:
+            var.fix(round(var.value or 0))
+        solver.update_variables(integers)
+        try:
+            while rounds < settings.max_refinements and add_new_cuts():
+                rounds += 1
+                fixed_rounds += 1
+                try:
+                    _, _, fixed_done = solve_once(False)
+                except (InfeasibleError, SolveError):
+                    break  # these choices cannot meet the floor under the refined laws: the MILP re-chooses
+                if fixed_done:
+                    break
+        finally:
+            for var in integers:
+                var.unfix()
+            solver.update_variables(integers)
+        if fixed_rounds == 0:
+            break  # the solution asks only for cuts the model already has
+        warm_start(solver)  # the last fixed solution is feasible for the refined MILP: prune from it
+    if floor is not None and exact < floor - FEASIBILITY * max(1.0, abs(floor)):
+        raise SolveError(f"({m.name}, approximation) | after {stats.solves} refinement solves the plan's exact "
+                         f"capability {exact:.8g} is still below its floor {floor:.8g}. Fix: raise "
+                         "approximation.max_refinements or approximation.tangent_points")
+    return result
+
+
+def warm_start(solver: Highs) -> None:
+    """Hand HiGHS the model's current variable values as its MIP start (a feasible incumbent to prune
+    with); Pyomo's interface offers no warm start of its own."""
+    import highspy
+
+    values = [0.0] * solver._solver_model.getNumCol()
+    for var_id, column in solver._pyomo_var_to_solver_var_map.items():
+        value = solver._vars[var_id][0].value
+        values[column] = 0.0 if value is None else float(value)
+    solution = highspy.HighsSolution()
+    solution.col_value = values
+    solution.value_valid = True
+    solver._solver_model.setSolution(solution)
 
 
 def _optimal(result, m: pyo.ConcreteModel, explain: bool):
@@ -138,6 +265,7 @@ class DualTwin:
     Param values and fixes its relaxed integers at m's current values, so a sweep never re-clones."""
 
     def __init__(self, m: pyo.ConcreteModel):
+        self.source = m
         self.lp = m.clone()
         variables = zip(m.component_data_objects(pyo.Var, descend_into=True),
                         self.lp.component_data_objects(pyo.Var, descend_into=True), strict=True)
@@ -151,6 +279,9 @@ class DualTwin:
     def values(self) -> dict[str, float]:
         """Duals at m's current solution: budget [obj / 1e9 USD], power [obj / MW], unique data
         [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
+        from optimizer.model.refinement import replay
+
+        replay(self.source, self.lp, self.solver)  # cuts refinement added to m since the clone
         for param, twin in self.params:
             twin.value = param.value
         for var, twin in self.integers:
@@ -181,6 +312,9 @@ def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
     total = dual.get(lp.data_stock, 0.0) * epochs
     cuts = lp.approximations.repetition
     total += sum(dual.get(lp.repetition_value[j], 0.0) * float(cuts.intercepts[j]) for j in lp.REPETITION_CUTS)
+    if hasattr(lp, "refinement_cuts"):  # refinement's repetition cuts hold U' too
+        total += sum(dual.get(lp.refinement_cuts[i + 1], 0.0) * cut.intercept
+                     for i, cut in enumerate(lp.refinement_log) if cut.term == "repetition")
     total += sum(dual.get(lp.tokens_only_for_chosen[k], 0.0) * epochs * round(pyo.value(sum(
         lp.pick[k, t] for t in lp.THINKING))) for k in lp.MODELS)
     return total

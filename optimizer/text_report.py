@@ -29,6 +29,7 @@ def human(x) -> str:
 
 
 HEADLINE = ("alternative", "parameter", "status", "objective_value", "capability_index", "total_cost_usd",
+            "refinement_cuts",
             "served_model", "thinking", "spend_pretraining_usd", "spend_rl_usd", "spend_inference_usd",
             "dual:budget", "low", "high", "objective_low", "objective_high", "swing")
 
@@ -63,8 +64,10 @@ def render_plan(plan: Plan) -> str:
     sites = ", ".join(f"{n} x {k}" for k, n in s["sites_built"].items())
     head = [
         f"Scenario {s['scenario']}  ({s['objective']}, {s['status']})",
-        f"  capability index {s['capability_index']:.4f}   "
-        f"spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
+        f"  capability index {s['capability_index']:.6f} (exact laws; model {s['capability_index_model']:.6f}, "
+        f"{s['refinement_cuts']} cuts added)" + (f" >= target {s['capability_target']:g}"
+                                                 if s.get("capability_target") is not None else ""),
+        f"  spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
         f"  served model {s['served_model']} ({human(s['model_params'])} params) "
         f"at {s['thinking_multiplier']:g}x thinking",
         f"  pre-training {human(s['pretraining_tokens'])} tokens ({s['tokens_per_param']:.1f} tokens/param, "

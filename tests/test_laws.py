@@ -54,7 +54,7 @@ def test_kv_bytes_per_token_match_reference_table(layers, kv_bytes):
 
 def test_test_time_score_is_log_linear_and_capped_by_context():
     tt = Thinking(thinking_multipliers=[1, 4, 16, 64], prompt_tokens=0, base_output_tokens=1000,
-                  context_window_tokens=16000, gain_pp_per_doubling=1.5)
+                  context_window_tokens=16000, gain_pp_per_doubling=1.5, reference_multiplier=16)
     assert laws.test_time_score(1, tt) == 0.0
     assert laws.test_time_score(4, tt) == pytest.approx(0.5)
     assert laws.test_time_score(16, tt) == pytest.approx(1.0)

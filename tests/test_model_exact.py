@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pytest
 from tiny import H200_FLOP_PER_NODE_DAY, tiny
 
@@ -77,10 +76,11 @@ def test_pretraining_run_must_fit_one_campus():
     assert "one_campus[ferrari]" in str(err.value)
 
 
-def test_budget_dual_is_slope_of_the_active_tangent():
+def test_budget_dual_is_the_exact_marginal_value():
     # budget binds on pre-training alone: no users, free sites and energy, huge data stock.
-    # K = (L_ref - E - A/N^a - t(D')) / (L_ref - E) with t the tangent envelope of B/D'^b;
-    # one more 1e9 USD buys 1e9/342,000 nodes -> dK/d$ = -slope(D*) x tokens per 1e9 USD / (L_ref - E)
+    # K = (L_ref - E - A/N^a - t(D')) / (L_ref - E) with t the tangent envelope of B/D'^b; refinement
+    # adds the tangent at D* itself, so the active slope is the law's own derivative -beta B / D*^(beta+1):
+    # one more 1e9 USD buys 1e9/342,000 nodes -> dK/d$ = beta B / D*^(beta+1) x tokens per 1e9 USD / (L_ref - E)
     sc = tiny(**{"inference.concurrent_users": 0, "data.unique_tokens": 1e16, "pretraining.min_tokens": 1e11,
                  "budget_usd": 1e8})
     m = build_model(sc)
@@ -88,10 +88,10 @@ def test_budget_dual_is_slope_of_the_active_tangent():
     flop_per_node = H200_FLOP_PER_NODE_DAY * 0.5 * 10
     tokens = 1e8 / 342_000 * flop_per_node / (6 * 70e9)
     assert m.tokens["llama3-70b"].value * units.TOKENS == pytest.approx(tokens, rel=1e-9)
-    cuts = m.approximations.data_loss
-    active = int(np.argmax(cuts.slopes * tokens / units.TOKENS + cuts.intercepts))
+    law = sc.loss_law
+    exact_slope = law.beta * law.B / tokens ** (law.beta + 1) * units.TOKENS  # -d(B/D^beta)/dD [per 1e12 tokens]
     tokens_per_busd = units.USD / 342_000 * flop_per_node / (6 * 70e9) / units.TOKENS
-    expected = -cuts.slopes[active] * tokens_per_busd / (reference_loss(sc) - sc.loss_law.E)
+    expected = exact_slope * tokens_per_busd / (reference_loss(sc) - sc.loss_law.E)
     assert outcome.duals["budget"] == pytest.approx(expected, rel=1e-6)
     assert outcome.duals["power[ferrari]"] == pytest.approx(0.0, abs=1e-12)
 

@@ -5,7 +5,8 @@ for a model worse than the reference):
 
 * K_pre = (L_ref - L) / (L_ref - E): share of the reference model's reducible loss removed;
 * K_rl  = sigma(C_rl): share of the ScaleRL gain (A - R0) reached;
-* K_tt  = log2(k) / log2(k_max) for the chosen thinking multiplier, capped by the context.
+* K_tt  = log2(k) / log2(k_ref) for the chosen thinking multiplier k (capped by the context) and the
+  scenario's reference multiplier k_ref (``test_time.reference_multiplier``).
 
 One objective with mutable weights serves both modes:
 * max_capability: maximise K, then (second stage) minimise cost with K held at its optimum;
