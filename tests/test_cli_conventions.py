@@ -223,7 +223,8 @@ def test_sigint_stops_a_one_worker_sweep_which_then_resumes(tiny_yaml, tmp_path)
     proc.send_signal(signal.SIGINT)
     began = time.monotonic()
     _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 130 and time.monotonic() - began < 5, err
+    elapsed = time.monotonic() - began
+    assert proc.returncode == 130 and elapsed < 10, (proc.returncode, elapsed, err[-3000:])
     assert "finished point(s) are saved" in err and "--resume" in err and "Traceback" not in err
     saved = len((out / "points.jsonl").read_text().splitlines()) - 1
     assert 5 <= saved < 600
