@@ -188,6 +188,8 @@ def approximation_table(m) -> pd.DataFrame:
                                  exact["effective_tokens"] / exact["stock"]),
         approx.rl.name: (v(m.rl_score), exact["rl_score"]),
     }
+    if approx.rl_convex is not None:
+        at_solution[approx.rl_convex.name] = (v(m.rl_score), exact["rl_score"])
     rows = []
     for row in approx.table():
         model_value, true_value = at_solution[row["term"]]

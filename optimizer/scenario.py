@@ -255,7 +255,7 @@ def validate_scenario(raw: dict[str, Any], where: str, origins: dict[str, str] |
         key = ".".join(str(p) for p in err["loc"]) or "-"
         raise ScenarioError(origin_of(key, origins or {}, where), key, _problem(err), _fix(err, raw)) from None
     known = set(parameter_paths(scenario))
-    check_sources(scenario, where, known)
+    check_sources(scenario, where, known | set(parameter_paths(scenario, include_unset=True)))
     for key in scenario.sensitivity:
         check_numeric_path(scenario, key, where, known, key=f"sensitivity.{key}")
     return scenario
@@ -289,20 +289,21 @@ def check_numeric_path(scenario: Scenario, path: str, where: str, known: set[str
         raise ScenarioError(where, key or path, f"is not a number (it is {value!r})", "name a numeric parameter")
 
 
-def parameter_paths(obj: Any, prefix: str = "") -> list[str]:
-    """Dotted paths of every leaf parameter (sources and free text excluded)."""
+def parameter_paths(obj: Any, prefix: str = "", include_unset: bool = False) -> list[str]:
+    """Dotted paths of every leaf parameter (sources and free text excluded); optional parameters left
+    unset count only with ``include_unset`` (a citation may name them)."""
     if isinstance(obj, BaseModel):
         skip = ("sources", "sensitivity", "name", "description")
         items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in skip]
     elif isinstance(obj, dict):
         items = list(obj.items())
     elif obj is None:
-        return []  # optional parameter left unset
+        return [prefix] if include_unset and prefix else []  # optional parameter left unset
     else:
         return [prefix]
     paths: list[str] = []
     for key, value in items:
-        paths += parameter_paths(value, f"{prefix}.{key}" if prefix else str(key))
+        paths += parameter_paths(value, f"{prefix}.{key}" if prefix else str(key), include_unset)
     return paths
 
 

@@ -98,9 +98,25 @@ class Pretraining(Strict):
 
 
 class RL(Strict):
-    """ScaleRL post-training: R(C) = R0 + (A - R0) / (1 + (C_mid / C)^B)."""
+    """ScaleRL post-training: R(C) = R0 + (A - R0) / (1 + (C_mid(N) / C)^B), C the achieved RL FLOP.
 
-    midpoint_flop: Real = Field(gt=0, le=1e32, description="C_mid: compute reaching half the RL gain [FLOP]")
+    C_mid(N) = C_mid,ref (N / midpoint_reference_params)^midpoint_params_exponent, with C_mid,ref either
+    ``midpoint_gpu_hours`` x ``flop_per_gpu_hour`` x ``reference_mfu`` (GPU-hours of a named chip, as
+    ScaleRL reports them, converted to achieved FLOP) or ``midpoint_flop`` given directly."""
+
+    midpoint_gpu_hours: Real | None = Field(default=None, gt=0, le=1e12, description=(
+        "C_mid at the reference size, in GPU-hours of `gpu` [GPU-hours]"))
+    gpu: str | None = Field(default=None, description="chip the GPU-hours are measured on [name]")
+    flop_per_gpu_hour: Real | None = Field(default=None, gt=0, le=1e22, description=(
+        "peak dense BF16 FLOP of one GPU-hour of `gpu` (peak FLOP/s x 3600) [FLOP/GPU-hour]"))
+    reference_mfu: Real | None = Field(default=None, gt=0, le=1, description=(
+        "utilisation of the runs C_mid was measured on; achieved C_mid = GPU-hours x peak x this [-]"))
+    midpoint_flop: Real | None = Field(default=None, gt=0, le=1e32, description=(
+        "C_mid at the reference size given directly, instead of GPU-hours [FLOP]"))
+    midpoint_reference_params: Real = Field(default=8e9, gt=0, le=1e16, description=(
+        "model size at which C_mid was measured [params]"))
+    midpoint_params_exponent: Real = Field(default=0.0, ge=0, le=3, description=(
+        "gamma: C_mid scales as (N / reference)^gamma; 0 = the same for every model size [-]"))
     exponent: Real = Field(gt=0, le=20, description="B: ScaleRL scaling exponent [-]")
     max_flop: Real = Field(gt=0, le=1e32, description="largest RL compute considered [FLOP]")
     initial_pass_rate: Real = Field(ge=0, le=1, description="R0: pass rate before RL [-]")
@@ -112,7 +128,27 @@ class RL(Strict):
     def _asymptote_above_start(self) -> RL:
         if self.asymptote_pass_rate < self.initial_pass_rate:
             raise ValueError("asymptote_pass_rate must be >= initial_pass_rate")
+        hours = (self.midpoint_gpu_hours, self.flop_per_gpu_hour, self.reference_mfu)
+        if self.midpoint_flop is None and None in hours:
+            raise ValueError("give C_mid as midpoint_gpu_hours with flop_per_gpu_hour and reference_mfu, "
+                             "or as midpoint_flop")
+        if self.midpoint_flop is not None and self.midpoint_gpu_hours is not None:
+            raise ValueError("give C_mid once: midpoint_gpu_hours or midpoint_flop, not both")
         return self
+
+    def reference_midpoint_flop(self) -> float:
+        """C_mid at the reference size [achieved FLOP]."""
+        if self.midpoint_flop is not None:
+            return self.midpoint_flop
+        return self.midpoint_gpu_hours * self.flop_per_gpu_hour * self.reference_mfu
+
+    def size_factor(self, params: float) -> float:
+        """s(N) = (N / midpoint_reference_params)^gamma: C_mid(N) = C_mid,ref s(N)."""
+        return (params / self.midpoint_reference_params) ** self.midpoint_params_exponent
+
+    def midpoint_at(self, params: float) -> float:
+        """C_mid(N) [achieved FLOP]."""
+        return self.reference_midpoint_flop() * self.size_factor(params)
 
 
 class Thinking(Strict):

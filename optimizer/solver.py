@@ -178,32 +178,41 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
         if maximise:
             done = result.incumbent_objective - exact <= settings.tolerance * max(1.0, abs(exact))
         if floor is not None:
-            done = done and exact >= floor - FEASIBILITY * max(1.0, abs(floor))
+            done = done and exact >= floor  # strictly; a stall within FEASIBILITY is accepted below
         return result, exact, done
 
-    def add_new_cuts() -> bool:
-        cuts = new_cuts(m, cuts_at_solution(m))
-        if cuts:
-            add_cuts(m, cuts, solver)
-            stats.cuts += len(cuts)
-        return bool(cuts)
+    def release(integers) -> None:
+        for var in integers:
+            var.unfix()
+        solver.update_variables(integers)
 
-    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
     rounds = 0
     while True:
         result, exact, done = solve_once(explain and stats.solves == 0)
+        integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
         if done or rounds >= settings.max_refinements:
             break
         # rounds of LPs with the MILP's integer choices fixed: cheap, and they converge the continuous part;
         # then the MILP is solved again with every cut, to check the choices are still optimal
-        fixed_rounds = 0
+        fixed_rounds, released = 0, False
         for var in integers:
             var.fix(round(var.value or 0))
         solver.update_variables(integers)
         try:
-            while rounds < settings.max_refinements and add_new_cuts():
+            while rounds < settings.max_refinements:
+                cuts = new_cuts(m, cuts_at_solution(m))
+                if not cuts:
+                    break
+                rebuilds = any(cut.term == "rl_break" for cut in cuts)
+                if rebuilds:  # the piecewise part (and its binaries) is rebuilt: back to the MILP
+                    release(integers)
+                    released = True
+                add_cuts(m, cuts, solver)
+                stats.cuts += len(cuts)
                 rounds += 1
                 fixed_rounds += 1
+                if rebuilds:
+                    break
                 try:
                     _, _, fixed_done = solve_once(False)
                 except (InfeasibleError, SolveError):
@@ -211,9 +220,8 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
                 if fixed_done:
                     break
         finally:
-            for var in integers:
-                var.unfix()
-            solver.update_variables(integers)
+            if not released:
+                release(integers)
         if fixed_rounds == 0:
             break  # the solution asks only for cuts the model already has
         warm_start(solver)  # the last fixed solution is feasible for the refined MILP: prune from it
@@ -281,7 +289,8 @@ class DualTwin:
         [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
         from optimizer.model.refinement import replay
 
-        replay(self.source, self.lp, self.solver)  # cuts refinement added to m since the clone
+        if not replay(self.source, self.lp, self.solver):  # cuts refinement added to m since the clone
+            self.__init__(self.source)  # m rebuilt its piecewise part: clone it again
         for param, twin in self.params:
             twin.value = param.value
         for var, twin in self.integers:

@@ -16,12 +16,15 @@ from optimizer.scenario import load_scenario
 from optimizer.solver import new_solver, solve_with
 from optimizer.sweeps import run_sweep
 
+# the RL curve and index scale in force when issue 8 measured these cases (before the sourced ScaleRL fit)
+ISSUE_8_RL = ["rl.midpoint_gpu_hours=null", "rl.midpoint_flop=1e25", "rl.exponent=1", "rl.midpoint_params_exponent=0",
+              "rl.initial_pass_rate=0.3", "rl.asymptote_pass_rate=0.61"]
 H200_ONLY = ("hardware={H200: {gpus_per_node: 8, bf16_tflops_per_gpu: 989, node_memory_gb: 1128, "
              "node_power_kw: 10.2, node_capex_usd: 342000, serving_tokens_per_s: 24000}}")
 
 
 def baseline(*sets):
-    return load_scenario(BASELINE, sets=list(sets))
+    return load_scenario(BASELINE, sets=[*ISSUE_8_RL, *sets])
 
 
 def test_h200_only_fleet_reaches_the_exact_optimum():
@@ -95,3 +98,65 @@ def test_duals_include_refinement_cuts_and_the_twin_replays_them():
     outcome = solve_with(new_solver(m), m)
     assert len(m.refinement_log) > 0
     assert outcome.duals["budget"] > 0 and outcome.duals["unique_data"] >= 0
+
+
+def rl_only(**changes):
+    """tiny with the index on RL alone, no users, and a budget that buys RL on the sigmoid's convex side."""
+    return tiny(**{"capability.weight_pretraining": 0.0, "capability.weight_rl": 1.0,
+                   "inference.concurrent_users": 0, "rl.midpoint_flop": 1e24, "rl.exponent": 2.0,
+                   "rl.max_flop": 1e25, "budget_usd": 7.2e7, **changes})
+
+
+def test_s_shaped_rl_is_exact_on_its_convex_side():
+    from tiny import H200_FLOP_PER_NODE_DAY
+
+    sc = rl_only()
+    plan = solve_scenario(sc)
+    node_flop = H200_FLOP_PER_NODE_DAY * 0.5 * 10
+    pre_nodes = 6 * 70e9 * 1e12 / node_flop
+    rl_flop = (7.2e7 / 342_000 - pre_nodes) * node_flop  # the rest of the budget buys RL nodes
+    assert rl_flop < 1e24  # below c_t = C_mid (B - 1)^(1/B) = 1e24: the convex side
+    assert plan.summary["rl_flop"] == pytest.approx(rl_flop, rel=1e-6)
+    exact = 1 / (1 + (1e24 / rl_flop) ** 2)
+    assert plan.summary["capability_index"] == pytest.approx(exact, rel=1e-9)
+    assert plan.summary["capability_index_model"] - exact <= 1e-6
+    assert plan.summary["refinement_cuts"] >= 1  # a breakpoint at the solution
+
+
+def test_s_shaped_rl_is_exact_on_its_concave_side():
+    sc = rl_only(budget_usd=4e8)
+    plan = solve_scenario(sc)
+    x = plan.summary["rl_flop"]
+    assert x > 1e24
+    assert plan.summary["capability_index"] == pytest.approx(1 / (1 + (1e24 / x) ** 2), rel=1e-9)
+    assert plan.summary["capability_index_model"] - plan.summary["capability_index"] <= 1e-6
+
+
+def test_rl_midpoint_scales_with_the_chosen_model_size():
+    sc = rl_only(**{"rl.midpoint_params_exponent": 1.0, "rl.midpoint_reference_params": 8e9, "budget_usd": 4e8})
+    plan = solve_scenario(sc)
+    x = plan.summary["rl_flop"] / (70e9 / 8e9)  # compute at the 8B reference size
+    assert plan.summary["capability_index"] == pytest.approx(1 / (1 + (1e24 / x) ** 2), rel=1e-9)
+    assert plan.summary["capability_index_model"] - plan.summary["capability_index"] <= 1e-6
+
+
+def test_sourced_scalerl_curve_reproduces_the_papers_dense_run():
+    from optimizer import laws
+
+    rl = load_scenario(BASELINE).rl
+    assert (rl.exponent, rl.initial_pass_rate, rl.asymptote_pass_rate, rl.gpu) == (1.682, 0.4017, 0.6446, "GB200")
+    assert rl.midpoint_at(8e9) == pytest.approx(10_920 * 9.0e18 * 0.20)
+    assert rl.midpoint_at(70e9) == pytest.approx(rl.midpoint_at(8e9) * 70 / 8)
+    # dynamics-and-roadmap.md §1 derived check: 0.492 / 0.561 / 0.627 / 0.639 at 8k / 16k / 50k / 100k GPU-h
+    for hours, rate in ((8e3, 0.492), (16e3, 0.561), (50e3, 0.627), (100e3, 0.639)):
+        sigma = laws.rl_fraction(hours * 9.0e18 * 0.20, rl.midpoint_at(8e9), rl.exponent)
+        assert rl.initial_pass_rate + (rl.asymptote_pass_rate - rl.initial_pass_rate) * sigma == \
+            pytest.approx(rate, abs=0.002)
+    assert load_scenario(BASELINE).sensitivity["rl.asymptote_pass_rate"] == (0.6246, 0.6646)
+
+
+def test_the_test_time_index_does_not_depend_on_unchosen_options():
+    base = solve_scenario(load_scenario(BASELINE)).summary
+    wider = solve_scenario(load_scenario(BASELINE, sets=["test_time.thinking_multipliers=[1, 5, 10, 100, 1000]"]))
+    assert wider.summary["thinking_multiplier"] == base["thinking_multiplier"]
+    assert wider.summary["capability_index"] == pytest.approx(base["capability_index"], abs=1e-9)

@@ -7,22 +7,28 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer import laws, units
-from optimizer.piecewise import Breakpoints, Cuts, breakpoints, spaced_points, tangent_cuts
+from optimizer.piecewise import Breakpoints, Cuts, error_grid, spaced_points, tangent_cuts
 from optimizer.schema import Scenario
 
 
 @dataclass(frozen=True)
 class Approximations:
     """``data_loss``: B / D'^beta (convex, D' in 1e12 tokens); ``repetition``: phi(r) (concave, epochs);
-    ``rl``: sigma(C) (C in 1e24 FLOP), tangent cuts when concave (B <= 1), breakpoints otherwise."""
+    ``rl``: tangent cuts of sigma(x) on its concave side [c_t, top] (x: RL FLOP at the reference model size,
+    in 1e24 FLOP; c_t = 0 when B <= 1); ``rl_convex``: for an S-shaped sigma (B > 1), secant breakpoints
+    on its convex side [0, c_t], continued to ``top`` along the tangent at c_t, which passes through the
+    origin. Both bound sigma from above, so the model's RL gain is min(tangents, piecewise) >= sigma."""
 
     data_loss: Cuts
     repetition: Cuts
-    rl: Cuts | Breakpoints
+    rl: Cuts
+    rl_convex: Breakpoints | None = None
 
     def table(self) -> list[dict]:
         """One row per approximated term: its a-priori error bound and domain (domain in scenario units)."""
         scaled = ((self.data_loss, units.TOKENS), (self.repetition, 1.0), (self.rl, units.FLOP))
+        if self.rl_convex is not None:
+            scaled += ((self.rl_convex, units.FLOP),)
         return [
             {"term": a.name, "method": "tangent cuts" if isinstance(a, Cuts) else "secant breakpoints",
              "pieces": len(a.points), "domain_low": a.domain[0] * scale, "domain_high": a.domain[1] * scale,
@@ -58,15 +64,44 @@ def build_approximations(sc: Scenario) -> Approximations:
         spaced_points(1.0, sc.data.max_epochs, n), "concave", (0.0, sc.data.max_epochs),
     )
 
-    mid, expo = sc.rl.midpoint_flop / units.FLOP, sc.rl.exponent
-    top = sc.rl.max_flop / units.FLOP
+    mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
+    top = rl_domain_top(sc)
+    start = min(rl_tangent_start(sc), top)
     sigma = lambda c: laws.rl_fraction(c, mid, expo)  # noqa: E731
-    if expo <= 1:
-        rl = tangent_cuts(
-            "RL gain fraction sigma(C) [-]", sigma, lambda c: laws.rl_fraction_slope(c, mid, expo),
-            spaced_points(min(mid * 1e-3, top), top, n), "concave", (0.0, top),
-        )
-    else:
-        rl = breakpoints("RL gain fraction sigma(C) [-]", sigma, spaced_points(min(mid * 1e-3, top), top, n),
-                         (0.0, top))
-    return Approximations(data_loss, repetition, rl)
+    rl = tangent_cuts(
+        "RL gain fraction sigma(x) [-], concave side", sigma, lambda c: laws.rl_fraction_slope(c, mid, expo),
+        spaced_points(max(start, min(mid * 1e-3, top)), top, n), "concave", (start, top),
+    )
+    rl_convex = convex_side(sc, n) if start > 0 else None
+    return Approximations(data_loss, repetition, rl, rl_convex)
+
+
+def rl_domain_top(sc: Scenario) -> float:
+    """Largest RL compute at the reference size [1e24 FLOP]: rl.max_flop over the smallest size factor."""
+    return sc.rl.max_flop / min(sc.rl.size_factor(model.params) for model in sc.models.values()) / units.FLOP
+
+
+def rl_tangent_start(sc: Scenario) -> float:
+    """c_t [1e24 FLOP]: where the tangent to sigma passes through the origin. For B <= 1 sigma is concave
+    and c_t = 0; for B > 1 (S-shaped) sigma(c_t) = 1 - 1/B, i.e. c_t = C_mid (B - 1)^(1/B). Tangents at
+    points >= c_t bound sigma from above everywhere (they are tangents of its concave envelope)."""
+    b = sc.rl.exponent
+    if b <= 1:
+        return 0.0
+    return sc.rl.reference_midpoint_flop() * (b - 1) ** (1 / b) / units.FLOP
+
+
+def convex_side(sc: Scenario, n: int, extra: tuple[float, ...] = ()) -> Breakpoints:
+    """Secant breakpoints of sigma on [0, c_t] (plus ``extra`` points), continued to the domain's top along
+    the tangent at c_t (which lies above sigma's concave side): an upper bound of sigma everywhere."""
+    mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
+    start, top = rl_tangent_start(sc), rl_domain_top(sc)
+    sigma = lambda c: laws.rl_fraction(c, mid, expo)  # noqa: E731
+    inner = [p for p in extra if 0 < p < start]
+    points = np.unique(np.concatenate([[0.0], spaced_points(start * 1e-3, start, n), inner, [start]]))
+    values = np.asarray(sigma(points), dtype=float)
+    slope = float(sigma(start)) / start  # the tangent at c_t through the origin
+    points, values = np.append(points, top), np.append(values, slope * top)
+    grid = error_grid((0.0, start), points[points <= start])
+    error = float(np.max(np.abs(np.interp(grid, points, values) - sigma(grid))))
+    return Breakpoints("RL gain fraction sigma(x) [-], convex side (secants)", points, values, (0.0, start), error)

@@ -33,7 +33,7 @@ def build_model(sc: Scenario, approx: Approximations | None = None, *,
     con.add_power(m)
     con.add_coherent_run(m)
     con.add_pretraining_compute(m, sc)
-    con.add_rl_compute(m)
+    con.add_rl_compute(m, sc)
     con.add_model_choice(m, sc)
     con.add_data(m, approx)
     con.add_loss(m, sc, approx)

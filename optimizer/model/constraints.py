@@ -61,12 +61,30 @@ def add_pretraining_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
                                            doc="pre-training FLOP 6ND <= what the pre-training fleet delivers")
 
 
-def add_rl_compute(m: pyo.ConcreteModel) -> None:
-    """C_rl <= sum RL nodes x peak x MFU x duration, and C_rl <= rl.max_flop."""
+def add_rl_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
+    """C_rl <= sum RL nodes x peak x MFU x duration, and C_rl <= rl.max_flop.
+
+    The ScaleRL curve is read at x = C_rl / s(N), the RL compute at the reference model size (C_mid
+    scales as s(N) = (N / N_ref)^gamma). With gamma = 0, x = C_rl; otherwise C_rl is split by model,
+    C_rl = sum_m C_m with C_m <= max_flop x chosen_m, and x = sum_m C_m / s(N_m)."""
     have = sum(fleet_flop(m, h, m.p_rl_duration_days, m.p_rl_mfu) * m.rl_nodes[h, s]
                for h in m.HARDWARE for s in m.SITES)
     m.rl_compute = pyo.Constraint(expr=m.rl_flop <= have, doc="RL FLOP <= what the RL fleet delivers")
     m.rl_cap = pyo.Constraint(expr=m.rl_flop <= m.p_rl_max_flop, doc="RL FLOP <= rl.max_flop")
+    factors = {k: sc.rl.size_factor(sc.models[k].params) for k in m.MODELS}
+    if all(f == 1.0 for f in factors.values()):
+        m.rl_effective = pyo.Constraint(expr=m.rl_effective_flop == m.rl_flop,
+                                        doc="RL compute at the reference size = RL FLOP (C_mid does not scale)")
+        return
+    m.rl_model_flop = pyo.Var(m.MODELS, domain=pyo.NonNegativeReals, doc="RL FLOP of each menu model [1e24 FLOP]")
+    m.rl_split = pyo.Constraint(expr=m.rl_flop == sum(m.rl_model_flop[k] for k in m.MODELS),
+                                doc="RL FLOP is spent on the chosen model")
+    m.rl_only_for_chosen = pyo.Constraint(
+        m.MODELS, rule=lambda m, k: m.rl_model_flop[k] <= m.p_rl_max_flop * model_choice(m, k),
+        doc="only the chosen model ({0}) is post-trained")
+    m.rl_effective = pyo.Constraint(
+        expr=m.rl_effective_flop == sum(m.rl_model_flop[k] / factors[k] for k in m.MODELS),
+        doc="RL compute at the reference size = RL FLOP / (N / rl.midpoint_reference_params)^gamma")
 
 
 def add_model_choice(m: pyo.ConcreteModel, sc: Scenario) -> None:
@@ -115,17 +133,22 @@ def add_loss(m: pyo.ConcreteModel, sc: Scenario, approx: Approximations) -> None
 
 
 def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
-    """rl_score <= tangent cuts of sigma(C) (concave), or = secant interpolation (S-shaped)."""
+    """rl_score <= tangent cuts of sigma(x) on its concave side; for an S-shaped sigma (B > 1) also
+    rl_score <= the piecewise-linear upper bound of its convex side (binaries pick the segment)."""
     rl = approx.rl
-    if hasattr(rl, "slopes"):
-        m.RL_CUTS = pyo.RangeSet(0, len(rl.points) - 1)
-        m.rl_cut = pyo.Constraint(
-            m.RL_CUTS, rule=lambda m, j: m.rl_score <= float(rl.slopes[j]) * m.rl_flop + float(rl.intercepts[j]),
-            doc="RL gain <= tangent cut {0} of the ScaleRL sigmoid")
-    else:
-        m.rl_flop.setub(float(rl.points[-1]))
-        m.rl_curve = pyo.Piecewise(m.rl_score, m.rl_flop, pw_pts=[float(p) for p in rl.points],
-                                   f_rule=[float(v) for v in rl.values], pw_constr_type="UB", pw_repn="INC")
+    m.RL_CUTS = pyo.RangeSet(0, len(rl.points) - 1)
+    m.rl_cut = pyo.Constraint(
+        m.RL_CUTS, rule=lambda m, j: m.rl_score <= float(rl.slopes[j]) * m.rl_effective_flop + float(rl.intercepts[j]),
+        doc="RL gain <= tangent cut {0} of the ScaleRL sigmoid")
+    if approx.rl_convex is not None:
+        m.rl_effective_flop.setub(float(approx.rl_convex.points[-1]))
+        build_rl_curve(m, approx.rl_convex)
+
+
+def build_rl_curve(m: pyo.ConcreteModel, curve) -> None:
+    """``m.rl_curve``: rl_score <= the secant interpolation ``curve`` (incremental form with binaries)."""
+    m.rl_curve = pyo.Piecewise(m.rl_score, m.rl_effective_flop, pw_pts=[float(p) for p in curve.points],
+                               f_rule=[float(v) for v in curve.values], pw_constr_type="UB", pw_repn="INC")
 
 
 def add_demand(m: pyo.ConcreteModel) -> None:

@@ -39,7 +39,7 @@ def exact_values(m) -> dict[str, float]:
     params = sc.models[chosen_model(m)].params
     loss = laws.pretraining_loss(params, effective, law) if effective > 0 else float("inf")
     l_ref = reference_loss(sc)
-    rl_score = float(laws.rl_fraction(value(m.rl_flop) * units.FLOP, sc.rl.midpoint_flop, sc.rl.exponent))
+    rl_score = float(laws.rl_fraction(value(m.rl_flop) * units.FLOP, sc.rl.midpoint_at(params), sc.rl.exponent))
     k_pre = (l_ref - loss) / (l_ref - law.E)
     k_tt = value(m.k_test_time)
     capability = (value(m.p_capability_weight_pretraining) * k_pre + value(m.p_capability_weight_rl) * rl_score

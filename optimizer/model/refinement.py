@@ -11,6 +11,7 @@ RL sigma, concave     rl_score <= sigma(c*) + sigma'(c*) (C - c*)     (B <= 1, o
                       side of an S-shaped curve: c* >= c_t, see ``rl_tangent_start``)
 RL sigma, S-shaped    a breakpoint at c* on the convex side c* < c_t (the piecewise-linear part is
                       rebuilt; see ``optimizer.model.constraints.add_rl_score``)
+                      (C here is x, the RL compute at the reference model size)
 ====================  ==================================================================
 
 Tangent cuts are globally valid, so a sweep keeps them on its persistent model: each helps every
@@ -30,6 +31,7 @@ CUT_DOC = {
     "data_loss": "data term of the loss >= tangent cut at D' = {0:.6g}e12 tokens (added by refinement)",
     "repetition": "effective tokens <= repeated-data value, tangent cut at {0:.6g} epochs (added by refinement)",
     "rl": "RL gain <= tangent cut of the ScaleRL sigmoid at C = {0:.6g}e24 FLOP (added by refinement)",
+    "rl_break": "RL gain <= secant through a breakpoint at C = {0:.6g}e24 FLOP (added by refinement)",
 }
 MIN_IMPROVEMENT = 1e-12  # a cut must move the model's value at the point by at least this much
 
@@ -56,7 +58,7 @@ def cut_expression(m: pyo.ConcreteModel, cut: Cut):
     if cut.term == "repetition":
         tokens = sum(m.tokens[k] for k in m.MODELS)
         return m.effective_tokens <= cut.slope * tokens + cut.intercept * (m.p_data_unique_tokens + m.synthetic_tokens)
-    return m.rl_score <= cut.slope * m.rl_flop + cut.intercept
+    return m.rl_score <= cut.slope * m.rl_effective_flop + cut.intercept
 
 
 def ensure_containers(m: pyo.ConcreteModel) -> None:
@@ -78,29 +80,43 @@ def add_cuts(m: pyo.ConcreteModel, cuts: list[Cut], solver=None) -> list:
     ensure_containers(m)
     added = []
     for cut in cuts:
-        constraint = m.refinement_cuts.add(cut_expression(m, cut))
         m.refinement_log.append(cut)
-        added.append(constraint)
+        if cut.term != "rl_break":
+            added.append(m.refinement_cuts.add(cut_expression(m, cut)))
     if solver is not None and added:
         solver.add_constraints(added)
+    if any(cut.term == "rl_break" for cut in cuts):
+        rebuild_rl_curve(m, solver)
     return added
 
 
-def replay(source: pyo.ConcreteModel, target: pyo.ConcreteModel, solver=None) -> None:
-    """Add to ``target`` the cuts ``source`` has and ``target`` lacks (a clone made before they were added)."""
+def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
+    """Rebuild the convex side's piecewise bound with every breakpoint refinement added (and swap it in
+    the persistent solver); ``m.structure_version`` counts rebuilds, so copies know to re-clone."""
+    from optimizer.model.approximations import convex_side
+    from optimizer.model.constraints import build_rl_curve
+
+    extra = tuple(c.at for c in m.refinement_log if c.term == "rl_break")
+    curve = convex_side(m.scenario, m.scenario.approximation.tangent_points, extra)
+    if solver is not None:
+        solver.remove_block(m.rl_curve)
+    m.del_component(m.rl_curve)
+    build_rl_curve(m, curve)
+    if solver is not None:
+        solver.add_block(m.rl_curve)
+    m.structure_version = getattr(m, "structure_version", 0) + 1
+
+
+def replay(source: pyo.ConcreteModel, target: pyo.ConcreteModel, solver=None) -> bool:
+    """Add to ``target`` the cuts ``source`` has and ``target`` lacks (a clone made before they were added).
+
+    Returns False, adding nothing, when ``source`` rebuilt its piecewise part since: re-clone then."""
     ensure_containers(target)
+    if getattr(source, "structure_version", 0) != getattr(target, "structure_version", 0):
+        return False
     missing = getattr(source, "refinement_log", [])[len(target.refinement_log):]
     add_cuts(target, list(missing), solver)
-
-
-def rl_tangent_start(sc) -> float:
-    """c_t [1e24 FLOP]: where the tangent to sigma passes through the origin. For B <= 1 sigma is concave
-    and c_t = 0; for B > 1 (S-shaped) sigma(c_t) = 1 - 1/B, i.e. c_t = C_mid (B - 1)^(1/B). Tangents at
-    points >= c_t bound sigma from above everywhere (they are tangents of its concave envelope)."""
-    b = sc.rl.exponent
-    if b <= 1:
-        return 0.0
-    return sc.rl.midpoint_flop * (b - 1) ** (1 / b) / units.FLOP
+    return True
 
 
 def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
@@ -129,15 +145,19 @@ def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
             if f - model_f > MIN_IMPROVEMENT * max(1.0, f):
                 slope = -law.beta * f / point
                 cuts.append(Cut("data_loss", slope, f - slope * point, point))
-    # RL on the concave side
-    flop = value(m.rl_flop)
-    start = rl_tangent_start(sc)
-    if flop > 0 and flop >= start:
-        mid, expo = sc.rl.midpoint_flop / units.FLOP, sc.rl.exponent
-        exact_rl = float(laws.rl_fraction(flop, mid, expo))
-        if value(m.rl_score) - exact_rl > MIN_IMPROVEMENT:
-            slope = float(laws.rl_fraction_slope(flop, mid, expo))
-            cuts.append(Cut("rl", slope, exact_rl - slope * flop, flop))
+    # RL: a tangent on the concave side, a breakpoint on the convex side of an S-shaped curve
+    from optimizer.model.approximations import rl_tangent_start
+    from optimizer.model.exact import chosen_model
+
+    x = value(m.rl_flop) / sc.rl.size_factor(sc.models[chosen_model(m)].params)
+    mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
+    exact_rl = float(laws.rl_fraction(x, mid, expo))
+    if x > 0 and value(m.rl_score) - exact_rl > MIN_IMPROVEMENT:
+        if x >= rl_tangent_start(sc):
+            slope = float(laws.rl_fraction_slope(x, mid, expo))
+            cuts.append(Cut("rl", slope, exact_rl - slope * x, x))
+        else:
+            cuts.append(Cut("rl_break", 0.0, 0.0, x))
     return cuts
 
 

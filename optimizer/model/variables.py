@@ -19,4 +19,5 @@ def define_variables(m: pyo.ConcreteModel) -> None:
     m.effective_tokens = pyo.Var(domain=NONNEG, doc="repetition-discounted tokens D' [1e12 tokens]")
     m.data_loss = pyo.Var(domain=NONNEG, doc="data term B/D'^beta of the loss [nats]")
     m.rl_flop = pyo.Var(domain=NONNEG, doc="RL post-training compute [1e24 FLOP]")
+    m.rl_effective_flop = pyo.Var(domain=NONNEG, doc="RL compute at the reference model size [1e24 FLOP]")
     m.rl_score = pyo.Var(bounds=(0, 1), doc="fraction of the ScaleRL gain reached [-]")
