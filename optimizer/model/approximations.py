@@ -30,7 +30,8 @@ class Approximations:
         if self.rl_convex is not None:
             scaled += ((self.rl_convex, units.FLOP),)
         return [
-            {"term": a.name, "method": "tangent cuts" if isinstance(a, Cuts) else "secant breakpoints",
+            {"term": a.name, "method": "tangent cuts" if isinstance(a, Cuts)
+             else "secant breakpoints, added when a plan falls on this side",
              "pieces": len(a.points), "domain_low": a.domain[0] * scale, "domain_high": a.domain[1] * scale,
              "max_error": a.max_error}
             for a, scale in scaled

@@ -133,8 +133,10 @@ def add_loss(m: pyo.ConcreteModel, sc: Scenario, approx: Approximations) -> None
 
 
 def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
-    """rl_score <= tangent cuts of sigma(x) on its concave side; for an S-shaped sigma (B > 1) also
-    rl_score <= the piecewise-linear upper bound of its convex side (binaries pick the segment)."""
+    """rl_score <= tangent cuts of sigma(x) on its concave side. For an S-shaped sigma (B > 1) these are
+    tangents of its concave envelope, a valid upper bound everywhere; only when a plan falls on the
+    convex side x < c_t does refinement add the piecewise-linear bound of that side (``build_rl_curve``,
+    binaries pick the segment), so a plan with plenty of RL compute pays no binaries for it."""
     rl = approx.rl
     m.RL_CUTS = pyo.RangeSet(0, len(rl.points) - 1)
     m.rl_cut = pyo.Constraint(
@@ -142,7 +144,6 @@ def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
         doc="RL gain <= tangent cut {0} of the ScaleRL sigmoid")
     if approx.rl_convex is not None:
         m.rl_effective_flop.setub(float(approx.rl_convex.points[-1]))
-        build_rl_curve(m, approx.rl_convex)
 
 
 def build_rl_curve(m: pyo.ConcreteModel, curve) -> None:

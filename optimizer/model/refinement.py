@@ -98,9 +98,10 @@ def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
 
     extra = tuple(c.at for c in m.refinement_log if c.term == "rl_break")
     curve = convex_side(m.scenario, m.scenario.approximation.tangent_points, extra)
-    if solver is not None:
-        solver.remove_block(m.rl_curve)
-    m.del_component(m.rl_curve)
+    if hasattr(m, "rl_curve"):
+        if solver is not None:
+            solver.remove_block(m.rl_curve)
+        m.del_component(m.rl_curve)
     build_rl_curve(m, curve)
     if solver is not None:
         solver.add_block(m.rl_curve)
