@@ -43,10 +43,12 @@ def new_solver(m: pyo.ConcreteModel) -> Highs:
     return persistent_highs(m, rel_gap=m.scenario.approximation.mip_rel_gap)
 
 
-# re-solves change only Param values (and, for the dual twin, fixed variables): skip the rest
+# re-solves change only Param values (and, for the dual twin, fixed variables): skip the rest. Param
+# values are pushed by ``sync_parameters`` only when one changed: re-sending unchanged objective
+# coefficients makes HiGHS drop its incumbent, so every re-solve would start cold
 STRUCTURAL_CHECKS = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
                      "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                     "update_named_expressions", "update_objective")
+                     "update_named_expressions", "update_objective", "update_parameters")
 
 
 def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, variables_change: bool = False) -> Highs:
@@ -71,6 +73,7 @@ def run(solver: Highs, m: pyo.ConcreteModel, **options):
     """``solver.solve`` that turns a Ctrl-C or SIGTERM HiGHS swallowed into an exception (``interrupts``)."""
     from optimizer.interrupts import check
 
+    sync_parameters(solver, m)
     try:
         result = solver.solve(m, **options)
     except Exception:
@@ -78,6 +81,20 @@ def run(solver: Highs, m: pyo.ConcreteModel, **options):
         raise
     check()
     return result
+
+
+def sync_parameters(solver: Highs, m: pyo.ConcreteModel) -> None:
+    """Push the model's mutable Param values to HiGHS if any changed since the last push."""
+    cached = getattr(solver, "_mutable_parameters", None)
+    if cached is None or cached[0] is not m:
+        params = [param[i] for param in m.component_objects(pyo.Param, descend_into=True) if param.mutable
+                  for i in param]
+        solver._mutable_parameters = cached = (m, params)
+        solver._pushed_parameters = None
+    values = tuple(p.value for p in cached[1])
+    if getattr(solver, "_pushed_parameters", None) != values:
+        solver.update_parameters()
+        solver._pushed_parameters = values
 
 
 def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None) -> SolveOutcome:
