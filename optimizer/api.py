@@ -86,8 +86,11 @@ def sweep(sc: Scenario, params: ParamSpec, *, grid: bool = False, workers: int =
 def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 1, executor: str = "process",
                scheduler: str | None = None, duals: bool = True, progress: bool = False,
                out: str | Path | None = None, force: bool = False, resume: bool = False,
-               finish=None, plan: Plan | None = None, title: str | None = None) -> dict[str, pd.DataFrame]:
-    """Run ``points`` (saving them in ``out`` as they finish), then ``finish(table) -> {name: table}``."""
+               prepare=None, title: str | None = None) -> dict[str, pd.DataFrame]:
+    """Run ``points`` (saving them in ``out`` as they finish); the result is ``{names' first: table}``.
+
+    ``prepare()``, called once ``out`` is checked and locked and before any point is solved, may return
+    ``(finish, plan)``: ``finish(table) -> {name: table}`` and a plan to write beside the tables."""
     import optimizer.sweeps as sw
     from optimizer.export import write_tables
     from optimizer.journal import Journal
@@ -103,6 +106,7 @@ def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 
     try:
         if directory is not None:
             journal = Journal(directory, sc, points, duals, resume)
+        finish, plan = prepare() if prepare else (None, None)
         table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler, duals=duals,
                              progress=progress, journal=journal)
         tables = finish(table) if finish else {next(iter(names)): table}
@@ -133,12 +137,13 @@ def tornado_tables(sc: Scenario, **options) -> dict[str, pd.DataFrame]:
     import optimizer.sweeps as sw
 
     points = sw.tornado_points(sc)
-    base = solve(sc)
 
-    def finish(table):
-        return {"tornado": sw.tornado_table(sc, table, base.outcome.objective), "tornado_points": table}
+    def prepare():  # the base plan, solved once --out is checked
+        base = solve(sc)
+        return (lambda table: {"tornado": sw.tornado_table(sc, table, base.outcome.objective),
+                               "tornado_points": table}), base
 
-    return run_points(sc, points, {"tornado": None}, finish=finish, plan=base, **options)
+    return run_points(sc, points, {"tornado": None}, prepare=prepare, **options)
 
 
 def frontier(sc: Scenario, budgets: str | Sequence[float] = "5e10:3e11:11", **options) -> pd.DataFrame:

@@ -123,9 +123,18 @@ def test_init_writes_a_short_inheriting_scenario(tmp_path):
     ("/etc/hostname/sub", "cannot be created"),
     ("", "the directory name is empty"),
 ])
-def test_bad_out_is_refused_before_solving(tiny_yaml, out, problem):
-    result = runner.invoke(app, ["sweep", str(tiny_yaml), "-p", "budget_usd=1e9:2e9:3", "--out", out])
-    assert result.exit_code == 2 and problem in result.output and "Traceback" not in result.output
+def test_bad_out_is_refused_before_solving(tiny_yaml, out, problem, monkeypatch):
+    import optimizer.solver
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("solved before checking --out")
+
+    monkeypatch.setattr(optimizer.solver, "solve_with", no_solving)
+    for command in (["sweep", str(tiny_yaml), "-p", "budget_usd=1e9:2e9:3"], ["tornado", str(tiny_yaml)],
+                    ["frontier", str(tiny_yaml), "-b", "1e9,2e9"], ["solve", str(tiny_yaml)],
+                    ["alternatives", str(tiny_yaml)]):
+        result = runner.invoke(app, [*command, "--out", out])
+        assert result.exit_code == 2 and problem in result.output and "Traceback" not in result.output, command
 
 
 def test_existing_results_are_never_overwritten_silently(tiny_yaml, tmp_path):
