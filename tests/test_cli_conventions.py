@@ -276,3 +276,20 @@ def test_signals_stop_a_process_pool_sweep_without_orphans(tiny_yaml, tmp_path, 
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers)
     assert len((out / "points.jsonl").read_text().splitlines()) > 5
+
+
+def test_sigint_stops_a_dask_sweep(tiny_yaml, tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "sweep"
+    proc = start("sweep", tiny_yaml, "-p", "budget_usd=5e11:1e12:4000", "--executor", "dask", "-j", "2",
+                 "--out", out)
+    wait_for_rows(out / "points.jsonl", 5, proc, limit=120)
+    workers = children_of(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "finished point(s) are saved" in err
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)
