@@ -31,9 +31,10 @@ class Plan:
     capability: pd.DataFrame
     approximation: pd.DataFrame
     marginals: pd.DataFrame
+    serving: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"workloads": self.workloads, "fleet": self.fleet, "sites": self.sites,
+        return {"workloads": self.workloads, "fleet": self.fleet, "sites": self.sites, "serving": self.serving,
                 "capability": self.capability, "approximation": self.approximation, "marginals": self.marginals}
 
     def save(self, out: str | Path, *, force: bool = False) -> list[Path]:
@@ -48,7 +49,7 @@ class Plan:
                 f"cost ${s['total_cost_usd'] / 1e9:.1f}B, {s['served_model']} at {s['thinking_multiplier']:g}x>")
 
 
-PLAN_TABLES = ("workloads", "fleet", "sites", "capability", "approximation", "marginals")
+PLAN_TABLES = ("workloads", "fleet", "sites", "capability", "approximation", "marginals", "serving")
 
 
 def read_plan(path: Path) -> Plan:
@@ -91,7 +92,7 @@ def chosen(m) -> tuple[str, str]:
 def extract_plan(m: pyo.ConcreteModel, outcome: SolveOutcome) -> Plan:
     sc: Scenario = m.scenario
     return Plan(sc, outcome, summarise(m, outcome), workload_table(m), fleet_table(m), site_table(m),
-                capability_table(m), approximation_table(m), marginal_table(m, outcome))
+                capability_table(m), approximation_table(m), marginal_table(m, outcome), serving_table(m))
 
 
 def pretraining_tokens(m) -> float:
@@ -126,6 +127,21 @@ def fleet_table(m) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["role", "hardware", "site", "serving", "nodes", "accelerators",
                                        "facility_mw", "hardware_capex_usd"])
+
+
+def serving_table(m) -> pd.DataFrame:
+    """The chosen (model, thinking) on each hardware: replica size, each limit's users, the binding one,
+    and the serving nodes the plan buys there."""
+    from optimizer.serving import replica
+
+    model, thinking = chosen(m)
+    multiplier = v(m.thinking_multiplier[thinking])
+    rows = []
+    for h in m.HARDWARE:
+        rep = replica(m.scenario, h, model, multiplier).row()
+        rep["nodes_in_plan"] = sum(v(m.serve_nodes[h, s, model, thinking]) for s in m.SITES) * units.NODES
+        rows.append(rep)
+    return pd.DataFrame(rows)
 
 
 def workload_table(m) -> pd.DataFrame:
@@ -220,8 +236,9 @@ def summarise(m, outcome: SolveOutcome) -> dict:
     sc: Scenario = m.scenario
     model, thinking = chosen(m)
     params = sc.models[model].params
+    active = sc.models[model].active
     tokens = pretraining_tokens(m)
-    flop = 6 * params * tokens
+    flop = 6 * active * tokens
     n_opt, d_opt = laws.compute_optimal(flop, sc.loss_law)
     exact = true_values(m)
     multiplier = v(m.thinking_multiplier[thinking])
@@ -239,6 +256,7 @@ def summarise(m, outcome: SolveOutcome) -> dict:
         "budget_usd": sc.budget_usd,
         "served_model": model,
         "model_params": params,
+        "model_active_params": active,
         "thinking_multiplier": multiplier,
         "pretraining_tokens": tokens,
         "tokens_per_param": tokens / params,

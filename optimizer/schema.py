@@ -177,15 +177,23 @@ class Thinking(Strict):
 
 
 class Inference(Strict):
-    """Inference demand and serving precision."""
+    """Inference demand, serving precision and the efficiency factors of the replica model
+    (``optimizer.serving``): a replica's users are limited by its HBM, its HBM bandwidth and its compute."""
 
     concurrent_users: Real = Field(ge=0, le=1e10, description="peak concurrent sessions [users]")
     tokens_per_second_per_user: Real = Field(gt=0, le=1e5,
                                              description="output rate per user before thinking [tokens/s]")
-    reference_model_params: Real = Field(gt=0, le=1e16,
-                                          description="model size at which hardware throughput is quoted [params]")
     weight_bytes_per_param: Real = Field(gt=0, le=8, description="serving precision of weights [bytes/param]")
     kv_bytes_per_element: Real = Field(gt=0, le=8, description="KV-cache precision [bytes/element]")
+    decode_mfu: Real = Field(gt=0, le=1, description="achieved share of peak FLOP/s in decode [-]")
+    bandwidth_efficiency: Real = Field(gt=0, le=1, description="achieved share of peak HBM bandwidth in decode [-]")
+    hbm_usable_fraction: Real = Field(gt=0, le=1, description=(
+        "share of HBM left for weights and KV cache after activations and runtime buffers [-]"))
+    max_nodes_per_replica: Whole = Field(ge=1, le=1e3, description="most nodes one model replica may span [nodes]")
+    cross_domain_efficiency: Real = Field(gt=0, le=1, description=(
+        "compute and bandwidth factor for a replica spanning more GPUs than one scale-up (NVLink) domain [-]"))
+    kv_offload: bool = Field(default=False, description=(
+        "KV cache may live in host memory (LPDDR/DRAM) and is then read over the host link [true or false]"))
 
 
 class Hardware(Strict):
@@ -193,11 +201,19 @@ class Hardware(Strict):
 
     gpus_per_node: Whole = Field(ge=1, le=1e5, description="accelerators per node [GPUs]")
     bf16_tflops_per_gpu: Real = Field(gt=0, le=1e6, description="dense BF16 peak [TFLOP/s per GPU]")
-    node_memory_gb: Real = Field(gt=0, le=1e7, description="memory pool of one node [GB]")
+    fp8_tflops_per_gpu: Real | None = Field(default=None, gt=0, le=1e6, description=(
+        "dense FP8 peak; unset: no FP8 tensor cores, FP8 runs at the BF16 rate [TFLOP/s per GPU]"))
+    fp4_tflops_per_gpu: Real | None = Field(default=None, gt=0, le=1e6, description=(
+        "dense FP4 peak; unset: FP4 runs at the FP8 (or BF16) rate [TFLOP/s per GPU]"))
+    hbm_gb_per_gpu: Real = Field(gt=0, le=1e5, description="HBM per GPU [GB]")
+    hbm_tb_s_per_gpu: Real = Field(gt=0, le=1e3, description="HBM bandwidth per GPU [TB/s]")
+    scale_up_gpus: Whole = Field(ge=1, le=1e5, description="GPUs in one NVLink (scale-up) domain [GPUs]")
+    host_memory_gb: Real = Field(default=0.0, ge=0, le=1e7, description=(
+        "host / LPDDR memory of one node, used for KV only with inference.kv_offload [GB]"))
+    host_tb_s: Real = Field(default=0.0, ge=0, le=1e4, description=(
+        "bandwidth from host memory to the GPUs of one node [TB/s]"))
     node_power_kw: Real = Field(gt=0, le=1e5, description="IT power of one node [kW]")
     node_capex_usd: Real = Field(gt=0, le=1e10, description="purchase price of one node [USD]")
-    serving_tokens_per_s: Real = Field(gt=0, le=1e10,
-                                        description="output throughput on the reference model [tokens/s per node]")
 
 
 class Site(Strict):
@@ -214,12 +230,39 @@ class Site(Strict):
 
 
 class ServedModel(Strict):
-    """A dense model on the menu: size and the architecture that sets its KV cache."""
+    """A model on the menu: size (total and, for MoE, active), the architecture that sets its KV cache,
+    and optionally its own serving precision."""
 
-    params: Real = Field(gt=0, le=1e16, description="parameters [params]")
+    params: Real = Field(gt=0, le=1e16, description="parameters, all experts for MoE: what memory holds [params]")
+    active_params: Real | None = Field(default=None, gt=0, le=1e16, description=(
+        "parameters each token computes with (MoE); unset: dense, = params [params]"))
+    loss_params: Real | None = Field(default=None, gt=0, le=1e16, description=(
+        "dense-equivalent size for the loss law's A/N^alpha (MoE); unset: = params [params]"))
     n_layers: Whole = Field(ge=1, le=1e4, description="transformer layers [-]")
     n_kv_heads: Whole = Field(ge=1, le=1e4, description="key/value heads (GQA) [-]")
     head_dim: Whole = Field(ge=1, le=1e5, description="dimension per head [-]")
+    kv_latent_dim: Whole | None = Field(default=None, ge=1, le=1e6, description=(
+        "MLA: elements cached per layer and token (compressed KV + RoPE key), replacing 2 x KV heads x head_dim [-]"))
+    weight_bytes_per_param: Real | None = Field(default=None, gt=0, le=8, description=(
+        "this model's weight precision; unset: inference.weight_bytes_per_param [bytes/param]"))
+    kv_bytes_per_element: Real | None = Field(default=None, gt=0, le=8, description=(
+        "this model's KV-cache precision; unset: inference.kv_bytes_per_element [bytes/element]"))
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> ServedModel:
+        if self.active_params is not None and self.active_params > self.params:
+            raise ValueError("active_params must not exceed params")
+        return self
+
+    @property
+    def active(self) -> float:
+        """Parameters each token computes with [params]."""
+        return self.active_params if self.active_params is not None else self.params
+
+    @property
+    def loss_size(self) -> float:
+        """N in the loss law's A / N^alpha [params]."""
+        return self.loss_params if self.loss_params is not None else self.params
 
 
 class Approximation(Strict):

@@ -73,11 +73,13 @@ def test_beyond_chinchilla_lifetime_optimum():
         "loss_law": HOFFMANN_TEX, "objective": "min_cost", "models": menu(n_star, 0.15, 60),
         # K_pre = 0 at the reference model, so the target K >= 0 is L(N, D) <= L(13B, D_13B)
         "capability.reference_params": n13, "capability.reference_tokens": d13, "capability_target": 0.0,
-        "inference.concurrent_users": demand / (10 * HORIZON_S), "inference.reference_model_params": 70e9,
-        # a serving node delivers as many (2N per token) inference FLOPs over the horizon as a training node
-        # delivers in its run, at the same price: cost is proportional to lifetime FLOPs
-        "hardware.H200.serving_tokens_per_s": NODE_FLOP / (2 * 70e9 * HORIZON_S),
-        "hardware.H200.node_memory_gb": 1e6, "data.unique_tokens": 1e15, "pretraining.min_tokens": 1e11,
+        "inference.concurrent_users": demand / (10 * HORIZON_S),
+        # a serving node delivers as many inference FLOPs (2N a token, compute-bound) over the horizon as a
+        # training node in its run, at the same price, so cost is proportional to lifetime FLOPs; memory and
+        # bandwidth are made ample so compute binds
+        "inference.decode_mfu": NODE_FLOP / (8 * 2100e12 * HORIZON_S),
+        "hardware.H200.hbm_gb_per_gpu": 1e5, "hardware.H200.hbm_tb_s_per_gpu": 1e3,
+        "data.unique_tokens": 1e15, "pretraining.min_tokens": 1e11,
         "budget_usd": 1e12,
     })
     s = solve_scenario(sc).summary

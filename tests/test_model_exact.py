@@ -11,6 +11,8 @@ from optimizer.model.objective import reference_loss
 from optimizer.run import solve_scenario
 from optimizer.solver import solve_model
 
+BASE_70B = {"params": 70e9, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}
+
 
 def nodes(plan, role):
     return plan.fleet.loc[plan.fleet.role == role, "nodes"].sum()
@@ -44,16 +46,26 @@ def test_loss_and_capability_are_exact_at_a_tangent_point():
 
 def test_memory_pool_binds_when_sessions_are_long():
     # KV per session = 327,680 B x 10,000 tokens = 3.2768 GB; pool left after 70 GB FP8 weights: 1,058 GB
-    sc = tiny(**{"test_time.base_output_tokens": 10_000, "hardware.H200.serving_tokens_per_s": 1e9})
+    # (compute allows 2,400 users a node, bandwidth (38.4e12 / 10 - 70e9) / (327,680 x 5,000) = 2,301)
+    sc = tiny(**{"test_time.base_output_tokens": 10_000})
     plan = solve_scenario(sc)
     assert nodes(plan, "inference") == pytest.approx(4e6 * 327_680 * 10_000 / 1e9 / (1128 - 70), rel=1e-9)
+    assert plan.serving.binding.tolist() == ["memory"]
 
 
-def test_model_that_does_not_fit_a_node_cannot_be_served():
-    sc = tiny(**{"models": {"big": {"params": 2e12, "n_layers": 200, "n_kv_heads": 8, "head_dim": 128},
-                            "llama3-70b": {"params": 70e9, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}}})
-    plan = solve_scenario(sc)  # 2T params = 2 TB at FP8 > 1,128 GB per H200 node
-    assert plan.summary["served_model"] == "llama3-70b"
+def test_model_larger_than_a_node_is_served_on_a_two_node_replica():
+    # 1.5T params = 1.5 TB at FP8 > 1,128 GB: a replica spans 2 nodes (16 GPUs, two NVLink domains, x0.8);
+    # compute: 2 x 8 x 2,100e12 x 0.2 x 0.8 / (2 x 1.5e12 x 10) = 179.2 users a replica, 89.6 a node
+    big = {"params": 1.5e12, "n_layers": 120, "n_kv_heads": 8, "head_dim": 128}
+    sc = tiny(**{"models": {"big": big}, "capability.weight_pretraining": 0.0, "capability.weight_rl": 1.0})
+    plan = solve_scenario(sc)
+    row = plan.serving.iloc[0]
+    assert (row.nodes_per_replica, row.binding) == (2, "compute")
+    assert row.users_per_node == pytest.approx(89.6, rel=1e-12)
+    assert nodes(plan, "inference") == pytest.approx(4e6 / 89.6, rel=1e-9)
+    capped = solve_scenario(tiny(**{"models": {"big": big, "llama3-70b": BASE_70B},
+                                    "inference.max_nodes_per_replica": 1}))
+    assert capped.summary["served_model"] == "llama3-70b"  # one node cannot hold the 1.5T model
 
 
 def test_whole_honda_sites_are_built_for_what_the_ferrari_cannot_hold():

@@ -25,10 +25,14 @@ BASE: dict[str, Any] = {
            "asymptote_pass_rate": 0.6, "mfu": 0.5, "duration_days": 10},
     "test_time": {"thinking_multipliers": [1], "prompt_tokens": 0, "base_output_tokens": 100,
                   "context_window_tokens": 128000, "gain_pp_per_doubling": 1.5},
-    "inference": {"concurrent_users": 4e6, "tokens_per_second_per_user": 10, "reference_model_params": 70e9,
-                  "weight_bytes_per_param": 1, "kv_bytes_per_element": 2},
-    "hardware": {"H200": {"gpus_per_node": 8, "bf16_tflops_per_gpu": 989, "node_memory_gb": 1128,
-                          "node_power_kw": 10.2, "node_capex_usd": 342000, "serving_tokens_per_s": 24000}},
+    # serving: compute binds at 8 x 2,100 TFLOP/s x 0.2 / (2 x 70e9 x 10 tok/s) = 2,400 users = 24,000 tok/s per
+    # node (the seed's HGX H200 figure); memory and bandwidth count the whole 1,128 GB and 38.4 TB/s
+    "inference": {"concurrent_users": 4e6, "tokens_per_second_per_user": 10, "weight_bytes_per_param": 1,
+                  "kv_bytes_per_element": 2, "decode_mfu": 0.2, "bandwidth_efficiency": 1.0,
+                  "hbm_usable_fraction": 1.0, "max_nodes_per_replica": 4, "cross_domain_efficiency": 0.8},
+    "hardware": {"H200": {"gpus_per_node": 8, "bf16_tflops_per_gpu": 989, "fp8_tflops_per_gpu": 2100,
+                          "hbm_gb_per_gpu": 141, "hbm_tb_s_per_gpu": 4.8, "scale_up_gpus": 8,
+                          "node_power_kw": 10.2, "node_capex_usd": 342000}},
     "sites": {
         "ferrari": {"power_mw": 1000, "pue": 1.0, "facility_capex_usd_per_mw": 0, "opex_usd_per_mw_year": 0,
                     "electricity_usd_per_mwh": 0, "coherent_training": True, "fabric_capex_fraction": 0,

@@ -79,7 +79,7 @@ def build_approximations(sc: Scenario) -> Approximations:
 
 def rl_domain_top(sc: Scenario) -> float:
     """Largest RL compute at the reference size [1e24 FLOP]: rl.max_flop over the smallest size factor."""
-    return sc.rl.max_flop / min(sc.rl.size_factor(model.params) for model in sc.models.values()) / units.FLOP
+    return sc.rl.max_flop / min(sc.rl.size_factor(model.active) for model in sc.models.values()) / units.FLOP
 
 
 def rl_tangent_start(sc: Scenario) -> float:

@@ -40,7 +40,6 @@ def build_model(sc: Scenario, approx: Approximations | None = None, *,
     con.add_rl_score(m, approx)
     con.add_demand(m)
     con.add_serving(m, sc)
-    con.add_memory(m, sc)
     con.add_budget(m)
     define_capability(m, sc)
     define_objectives(m, sc)

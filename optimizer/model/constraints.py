@@ -54,7 +54,7 @@ def add_coherent_run(m: pyo.ConcreteModel) -> None:
 def add_pretraining_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
     """6 sum_m N_m D_m <= sum pre-training nodes x peak x MFU x duration."""
     scale = units.PARAMS * units.TOKENS / units.FLOP
-    need = sum(6 * sc.models[k].params / units.PARAMS * scale * m.tokens[k] for k in m.MODELS)
+    need = sum(6 * sc.models[k].active / units.PARAMS * scale * m.tokens[k] for k in m.MODELS)
     have = sum(fleet_flop(m, h, m.p_pretraining_duration_days, m.p_pretraining_mfu) * m.pretrain_nodes[h, s]
                for h in m.HARDWARE for s in m.SITES)
     m.pretraining_compute = pyo.Constraint(expr=need <= have,
@@ -71,7 +71,7 @@ def add_rl_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
                for h in m.HARDWARE for s in m.SITES)
     m.rl_compute = pyo.Constraint(expr=m.rl_flop <= have, doc="RL FLOP <= what the RL fleet delivers")
     m.rl_cap = pyo.Constraint(expr=m.rl_flop <= m.p_rl_max_flop, doc="RL FLOP <= rl.max_flop")
-    factors = {k: sc.rl.size_factor(sc.models[k].params) for k in m.MODELS}
+    factors = {k: sc.rl.size_factor(sc.models[k].active) for k in m.MODELS}
     if all(f == 1.0 for f in factors.values()):
         m.rl_effective = pyo.Constraint(expr=m.rl_effective_flop == m.rl_flop,
                                         doc="RL compute at the reference size = RL FLOP (C_mid does not scale)")
@@ -128,7 +128,7 @@ def add_loss(m: pyo.ConcreteModel, sc: Scenario, approx: Approximations) -> None
         rule=lambda m, j: m.data_loss >= float(cuts.slopes[j]) * m.effective_tokens + float(cuts.intercepts[j]),
         doc="data term of the loss >= tangent cut {0} of B/D'^beta")
     m.loss = pyo.Expression(expr=sc.loss_law.E + m.data_loss + sum(
-        laws.param_term(sc.models[k].params, sc.loss_law) * model_choice(m, k) for k in m.MODELS),
+        laws.param_term(sc.models[k].loss_size, sc.loss_law) * model_choice(m, k) for k in m.MODELS),
         doc="pre-training loss L(N, D') [nats/token]")
 
 
@@ -161,33 +161,19 @@ def add_demand(m: pyo.ConcreteModel) -> None:
 
 
 def add_serving(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """Throughput: users x tok/s x k x N_m / N_ref <= nodes x tok/s per node (on the reference model)."""
-    n_ref = sc.inference.reference_model_params
+    """users[h,s,m,k] <= serve_nodes[h,s,m,k] x users per node of (h, m, k): the least of a replica's memory,
+    bandwidth and compute limits over its nodes (``optimizer.serving``), a constant per option."""
+    from optimizer.serving import replica
 
-    def rule(m, h, s, k, t):
-        demand = (m.served_users[h, s, k, t] * units.USERS * m.p_inference_tokens_per_second_per_user
-                  * m.thinking_multiplier[t] * sc.models[k].params / n_ref)
-        supply = m.serve_nodes[h, s, k, t] * units.NODES * m.hw_serving_tokens_per_s[h]
-        return demand / units.USERS <= supply / units.USERS
-    m.throughput = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
-                                  doc="{0} nodes at {1} serving {2} at {3}: "
-                                  "tokens/s (users x rate x thinking) <= node throughput")
-
-
-def add_memory(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """Memory pool: users x KV bytes per session <= nodes x (pool - weights), per node type."""
-    inf = sc.inference
-
-    def rule(m, h, s, k, t):
-        kv_session = (laws.kv_bytes_per_token(sc.models[k], inf.kv_bytes_per_element)
-                      * laws.session_tokens(pyo.value(m.thinking_multiplier[t]), sc.test_time))
-        weights_gb = sc.models[k].params * inf.weight_bytes_per_param / 1e9
-        kv_tb = m.served_users[h, s, k, t] * units.USERS * kv_session / 1e12
-        pool_tb = m.serve_nodes[h, s, k, t] * units.NODES * (m.hw_node_memory_gb[h] - weights_gb) / 1e3
-        return kv_tb <= pool_tb
-    m.memory = pyo.Constraint(m.HARDWARE, m.SITES, m.CONFIGS, rule=rule,
-                              doc="{0} nodes at {1} serving {2} at {3}: "
-                              "weights + KV cache of concurrent sessions fit in the node memory pool")
+    per_node = {(h, k, t): replica(sc, h, k, pyo.value(m.thinking_multiplier[t])).users_per_node
+                for h in m.HARDWARE for k, t in m.CONFIGS}
+    m.serving_capacity = pyo.Constraint(
+        m.HARDWARE, m.SITES, m.CONFIGS,
+        rule=lambda m, h, s, k, t: m.served_users[h, s, k, t] * units.USERS
+        <= m.serve_nodes[h, s, k, t] * units.NODES * per_node[h, k, t] if per_node[h, k, t] > 0
+        else m.served_users[h, s, k, t] <= 0,
+        doc="{0} nodes at {1} serving {2} at {3}: users <= nodes x users per node "
+        "(the least of a replica's memory, bandwidth and compute limits)")
 
 
 def add_budget(m: pyo.ConcreteModel) -> None:

@@ -36,10 +36,10 @@ def exact_values(m) -> dict[str, float]:
     tokens = sum(value(m.tokens[k]) for k in m.MODELS) * units.TOKENS
     stock = value(m.p_data_unique_tokens) * units.TOKENS + value(m.synthetic_tokens) * units.TOKENS
     effective = laws.effective_tokens(tokens, stock, sc.data.repetition_efold) if stock > 0 else 0.0
-    params = sc.models[chosen_model(m)].params
-    loss = laws.pretraining_loss(params, effective, law) if effective > 0 else float("inf")
+    served = sc.models[chosen_model(m)]
+    loss = laws.pretraining_loss(served.loss_size, effective, law) if effective > 0 else float("inf")
     l_ref = reference_loss(sc)
-    rl_score = float(laws.rl_fraction(value(m.rl_flop) * units.FLOP, sc.rl.midpoint_at(params), sc.rl.exponent))
+    rl_score = float(laws.rl_fraction(value(m.rl_flop) * units.FLOP, sc.rl.midpoint_at(served.active), sc.rl.exponent))
     k_pre = (l_ref - loss) / (l_ref - law.E)
     k_tt = value(m.k_test_time)
     capability = (value(m.p_capability_weight_pretraining) * k_pre + value(m.p_capability_weight_rl) * rl_score

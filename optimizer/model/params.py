@@ -41,12 +41,13 @@ SCALAR_PARAMS: dict[str, float] = {
     "rl.duration_days": 1.0,
     "rl.max_flop": units.FLOP,
     "inference.concurrent_users": units.USERS,
-    "inference.tokens_per_second_per_user": 1.0,
     "capability.weight_pretraining": 1.0,
     "capability.weight_rl": 1.0,
     "capability.weight_test_time": 1.0,
 }
-HARDWARE_PARAMS = ("bf16_tflops_per_gpu", "node_memory_gb", "node_power_kw", "node_capex_usd", "serving_tokens_per_s")
+HARDWARE_PARAMS = ("bf16_tflops_per_gpu", "node_power_kw", "node_capex_usd")
+# peak FLOP/s also sets serving capacity (``optimizer.serving``), a constant of the build: structural
+STRUCTURAL_HARDWARE = ("bf16_tflops_per_gpu",)
 SITE_PARAMS = ("power_mw", "pue", "facility_capex_usd_per_mw", "opex_usd_per_mw_year", "electricity_usd_per_mwh",
                "fabric_capex_fraction", "max_sites")
 
@@ -79,7 +80,8 @@ def define_params(m: pyo.ConcreteModel, sc: Scenario, mutable: Collection[str] |
     for field in HARDWARE_PARAMS:
         paths = {h: f"hardware.{h}.{field}" for h in sc.hardware}
         param = pyo.Param(m.HARDWARE, initialize={h: getattr(hw, field) for h, hw in sc.hardware.items()},
-                          mutable=is_mutable(*paths.values()), doc=f"hardware.*.{field}")
+                          mutable=field not in STRUCTURAL_HARDWARE and is_mutable(*paths.values()),
+                          doc=f"hardware.*.{field}")
         m.add_component(f"hw_{field}", param)
         if param.mutable:
             m.param_paths.update({path: (param[h], 1.0) for h, path in paths.items()})

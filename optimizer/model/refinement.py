@@ -150,7 +150,7 @@ def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
     from optimizer.model.approximations import rl_tangent_start
     from optimizer.model.exact import chosen_model
 
-    x = value(m.rl_flop) / sc.rl.size_factor(sc.models[chosen_model(m)].params)
+    x = value(m.rl_flop) / sc.rl.size_factor(sc.models[chosen_model(m)].active)
     mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
     exact_rl = float(laws.rl_fraction(x, mid, expo))
     if x > 0 and value(m.rl_score) - exact_rl > MIN_IMPROVEMENT:
