@@ -167,6 +167,14 @@ def alternatives(sc: Scenario, share: str = "inference", slack: float = 0.05) ->
         return near_optimal(sc, share, slack)
 
 
+def serving(sc: Scenario) -> pd.DataFrame:
+    """Every (hardware, model, thinking) serving option: nodes and users per replica, each limit (memory,
+    bandwidth, compute), the binding one, and users and tokens/s per node (``optimizer.replicas``)."""
+    from optimizer.replicas import replica_table
+
+    return replica_table(sc)
+
+
 def load_plan(path: str | Path) -> Plan:
     """A plan saved by ``plan.save(dir)`` or ``optimizer solve --out dir`` (the directory or its plan.json)."""
     from optimizer.results import read_plan

@@ -247,6 +247,40 @@ def confirm_size(points: list, workers: int, yes: bool) -> None:
 
 
 @app.command()
+def serving(
+    scenario_file: ScenarioArg,
+    scenario: NamedOpt = None,
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Users and tokens/s per node of every (hardware, model, thinking) option, and the limit that binds."""
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
+        from optimizer.export import write_tables
+
+        sc = load(scenario_file, scenario, override, set_)
+        directory = open_out(out, force)
+        try:
+            table = api.serving(sc)
+            if directory is not None:
+                write_tables({"serving_options": table}, directory, sc, title="serving options")
+                directory.close()
+        finally:
+            if directory is not None:
+                directory.release()
+    shown = table[["hardware", "model", "thinking", "nodes_per_replica", "users_per_node", "tokens_per_s_per_node",
+                   "binding"]].rename(columns={"nodes_per_replica": "nodes/replica", "users_per_node": "users/node",
+                                               "tokens_per_s_per_node": "tok/s/node"})
+    finish({"serving_options": shown}, out, json_, headline_only=False)
+
+
+@app.command()
 def sweep(
     scenario_file: ScenarioArg,
     param: Annotated[list[str], typer.Option("--param", "-p", help="PATH=start:stop:n or PATH=v1,v2; repeatable")],
@@ -368,7 +402,7 @@ def alternatives(
     finish({"alternatives": table}, out, json_)
 
 
-def finish(tables: dict, out: str | None, json_: bool) -> None:
+def finish(tables: dict, out: str | None, json_: bool, headline_only: bool = True) -> None:
     """Print the tables (headline columns, at most 100 characters wide), or one JSON document."""
     if json_:
         emit_json({"tables": {name: table.to_dict(orient="records") for name, table in tables.items()},
@@ -377,7 +411,7 @@ def finish(tables: dict, out: str | None, json_: bool) -> None:
     from optimizer.text_report import headline, render_table
 
     for name, table in tables.items():
-        say(f"{name}\n{render_table(headline(table))}\n")
+        say(f"{name}\n{render_table(headline(table) if headline_only else table)}\n")
     if out is not None:
         say(f"wrote {out} (CSV, Parquet, results.json, report.html)")
 

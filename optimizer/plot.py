@@ -144,6 +144,51 @@ def sweep(table: pd.DataFrame, objective: str = "max_capability") -> Figure | No
     return fig
 
 
+BINDING_MARKERS = {"memory": "o", "bandwidth": "s", "compute": "^"}
+
+
+def serving(table: pd.DataFrame) -> Figure:
+    """The lumpy space: users and tokens/s per node against the thinking multiplier, one panel per hardware,
+    one line per model, each point marked by the limit that binds there (memory, bandwidth, compute).
+    Options a replica cannot serve at all (0 users) are left out of the line."""
+    from matplotlib.lines import Line2D
+
+    hardware = list(dict.fromkeys(table.hardware))
+    fig = new_figure(4.2 * len(hardware), 6.4, ncols=len(hardware))[0]
+    fig.clear()
+    axes = fig.subplots(2, len(hardware), squeeze=False, sharex=True)
+    colours = {model: f"C{i}" for i, model in enumerate(dict.fromkeys(table.model))}
+    for column, h in enumerate(hardware):
+        top, bottom = axes[0][column], axes[1][column]
+        for model, part in table[table.hardware == h].groupby("model", sort=False):
+            ok = part[part.users_per_node > 0]
+            for ax, col in ((top, "users_per_node"), (bottom, "tokens_per_s_per_node")):
+                ax.plot(ok.thinking, ok[col], color=colours[model], lw=1)
+                for limit, marker in BINDING_MARKERS.items():
+                    at = ok[ok.binding == limit]
+                    ax.scatter(at.thinking, at[col], color=colours[model], marker=marker, s=28, zorder=3)
+        top.set_title(h, fontsize=10)
+        for ax in (top, bottom):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatterHuman())
+        bottom.set_xlabel("thinking multiplier [x]")
+    axes[0][0].set_ylabel("users per node")
+    axes[1][0].set_ylabel("output tokens/s per node")
+    handles = [Line2D([], [], color=c, label=m) for m, c in colours.items()]
+    handles += [Line2D([], [], color="k", marker=mk, ls="", label=f"{limit} binds")
+                for limit, mk in BINDING_MARKERS.items()]
+    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=min(len(handles), 5))
+    fig.suptitle("Serving capacity per node: which limit binds")
+    return fig
+
+
+def FuncFormatterHuman():  # noqa: N802 - reads as the formatter it returns
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _: human(x))
+
+
 def alternatives(table: pd.DataFrame) -> Figure:
     """Spend by workload in the optimal plan and in each near-optimal alternative."""
     fig, (ax,) = new_figure(8, 0.6 * len(table) + 1.4)

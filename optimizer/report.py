@@ -11,6 +11,7 @@ import pandas as pd
 
 from optimizer import plot
 from optimizer.paramdoc import source_of
+from optimizer.replicas import replica_table
 from optimizer.results import Plan
 from optimizer.scenario import get_path, parameter_paths
 from optimizer.schema import Scenario
@@ -20,7 +21,7 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em aut
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f3f3f3;position:sticky;top:0}.num{text-align:right;white-space:nowrap}img{max-width:100%}h2{margin-top:2em}
-.meta{color:#555;font-size:13px}"""
+.meta{color:#555;font-size:13px}td:not(:last-child){white-space:nowrap}"""
 
 
 def figure_tag(fig) -> str:
@@ -71,11 +72,15 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
             f"${human(s['budget_usd'])}; served model <b>{html.escape(s['served_model'])}</b> at "
             f"{s['thinking_multiplier']:g}x thinking; {human(s['pretraining_tokens'])} pre-training tokens.</p>",
             figure_tag(plot.workloads(plan)), figure_tag(plot.sites(plan)),
+            "<h3>Serving options</h3><p>Users and tokens/s per node of every (hardware, model, thinking) option, "
+            "marked by the limit that binds: the space the plan chose its serving from.</p>",
+            figure_tag(plot.serving(replica_table(sc))),
         ]
         for name, table in plan.tables().items():
             parts += [f"<h3>{html.escape(name)}</h3>", table_tag(table)]
     charts = {"frontier": lambda t: plot.frontier(t, sc.objective), "tornado": lambda t: plot.tornado(t, sc.objective),
-              "sweep": lambda t: plot.sweep(t, sc.objective), "alternatives": plot.alternatives}
+              "sweep": lambda t: plot.sweep(t, sc.objective), "alternatives": plot.alternatives,
+              "serving_options": plot.serving}
     for name, table in tables.items():
         parts.append(f"<h2>{html.escape(name)}</h2>")
         if name in charts and not table.empty:

@@ -132,7 +132,7 @@ def fleet_table(m) -> pd.DataFrame:
 def serving_table(m) -> pd.DataFrame:
     """The chosen (model, thinking) on each hardware: replica size, each limit's users, the binding one,
     and the serving nodes the plan buys there."""
-    from optimizer.serving import replica
+    from optimizer.replicas import replica
 
     model, thinking = chosen(m)
     multiplier = v(m.thinking_multiplier[thinking])

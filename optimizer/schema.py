@@ -178,7 +178,7 @@ class Thinking(Strict):
 
 class Inference(Strict):
     """Inference demand, serving precision and the efficiency factors of the replica model
-    (``optimizer.serving``): a replica's users are limited by its HBM, its HBM bandwidth and its compute."""
+    (``optimizer.replicas``): a replica's users are limited by its HBM, its HBM bandwidth and its compute."""
 
     concurrent_users: Real = Field(ge=0, le=1e10, description="peak concurrent sessions [users]")
     tokens_per_second_per_user: Real = Field(gt=0, le=1e5,

@@ -155,7 +155,7 @@ def test_export_writes_csv_parquet_json_and_a_self_contained_report(tmp_path):
     assert pd.read_parquet(tmp_path / "frontier.parquet").equals(table)
     assert json.loads((tmp_path / "results.json").read_text())["summary"]["served_model"] == "llama3-70b"
     report = (tmp_path / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 3  # workload, site, frontier charts
+    assert report.count("data:image/png;base64,") == 4  # workload, site, serving options, frontier charts
     assert "Assumptions and sources" in report and "src=\"http" not in report
     # numbers right-aligned, text (sources, names) left-aligned and escaped
     assert "<td class=num>70B</td>" in report and "<td>llama3-70b</td>" in report

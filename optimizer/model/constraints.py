@@ -162,8 +162,8 @@ def add_demand(m: pyo.ConcreteModel) -> None:
 
 def add_serving(m: pyo.ConcreteModel, sc: Scenario) -> None:
     """users[h,s,m,k] <= serve_nodes[h,s,m,k] x users per node of (h, m, k): the least of a replica's memory,
-    bandwidth and compute limits over its nodes (``optimizer.serving``), a constant per option."""
-    from optimizer.serving import replica
+    bandwidth and compute limits over its nodes (``optimizer.replicas``), a constant per option."""
+    from optimizer.replicas import replica
 
     per_node = {(h, k, t): replica(sc, h, k, pyo.value(m.thinking_multiplier[t])).users_per_node
                 for h in m.HARDWARE for k, t in m.CONFIGS}

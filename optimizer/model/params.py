@@ -46,7 +46,7 @@ SCALAR_PARAMS: dict[str, float] = {
     "capability.weight_test_time": 1.0,
 }
 HARDWARE_PARAMS = ("bf16_tflops_per_gpu", "node_power_kw", "node_capex_usd")
-# peak FLOP/s also sets serving capacity (``optimizer.serving``), a constant of the build: structural
+# peak FLOP/s also sets serving capacity (``optimizer.replicas``), a constant of the build: structural
 STRUCTURAL_HARDWARE = ("bf16_tflops_per_gpu",)
 SITE_PARAMS = ("power_mw", "pue", "facility_capex_usd_per_mw", "opex_usd_per_mw_year", "electricity_usd_per_mwh",
                "fabric_capex_fraction", "max_sites")

@@ -29,7 +29,6 @@ replica / n: a constant per (hardware, model, option), so the MILP stays linear 
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 from optimizer import laws
@@ -144,11 +143,3 @@ def replica_table(sc: Scenario):
 
     return pd.DataFrame([r.row() for r in replicas(sc)])
 
-
-def serving_tokens_per_s(users: float, rate: float, multiplier: float) -> float:
-    """Output tokens/s the demand needs: users x rate x thinking."""
-    return users * rate * multiplier
-
-
-def fits(rep: Replica) -> bool:
-    return rep.nodes_per_replica > 0 and rep.users_per_replica > 0 and math.isfinite(rep.users_per_replica)
