@@ -93,11 +93,12 @@ def add_slacks(work: pyo.ConcreteModel, constraints: list) -> dict:
 
 
 def _solve(work: pyo.ConcreteModel):
-    from optimizer.interrupts import check
+    from optimizer.interrupts import check, solving
 
     try:
-        result = Highs().solve(work, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                               solver_options={"output_flag": False})
+        with solving():
+            result = Highs().solve(work, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                                   solver_options={"output_flag": False})
     except Exception:
         check()
         raise

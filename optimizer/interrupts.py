@@ -4,7 +4,10 @@ Pyomo runs HiGHS with its user-interrupt callback on: a SIGINT during a solve ma
 and return ("interrupted"), and the KeyboardInterrupt is swallowed inside the callback, so a sweep would
 carry on. ``interruptible()`` records which signal arrived; ``check()`` (called after every solve)
 turns a recorded signal into ``KeyboardInterrupt`` or ``Terminated`` in Python, so the run unwinds,
-saves what it finished and exits 130 (SIGINT) or 143 (SIGTERM).
+saves what it finished and exits 130 (SIGINT) or 143 (SIGTERM). During a solve (``solving``) the handler
+raises nothing: an exception there could land inside Pyomo's output capture, which swaps file
+descriptors. It cancels the HiGHS run instead (``cancelSolve``, checked by HiGHS's interrupt callback),
+and ``check`` raises once the solve has returned.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import threading
 
 _received: list[int] = []  # signals seen since the current run started
+_solving: list = []  # highspy objects solving right now (None for a solver we cannot reach)
 
 
 class Terminated(BaseException):
@@ -22,9 +26,27 @@ class Terminated(BaseException):
 
 def _handler(signum, frame):
     _received.append(signum)
+    if _solving:
+        # never raise inside Pyomo's solve (it swaps file descriptors to capture output): ask HiGHS to stop
+        # at its next interrupt check instead; ``check`` raises once the solve has returned
+        for highs in _solving:
+            if highs is not None:
+                highs.cancelSolve()
+        return
     if signum == signal.SIGTERM:
         raise Terminated()
     raise KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def solving(highs=None):
+    """Defer SIGINT/SIGTERM while a solve runs: the handler cancels ``highs`` (a highspy.Highs) and records the
+    signal, and ``check`` raises it after the solve."""
+    _solving.append(highs)
+    try:
+        yield
+    finally:
+        _solving.pop()
 
 
 def check() -> None:

@@ -148,9 +148,10 @@ BINDING_MARKERS = {"memory": "o", "bandwidth": "s", "compute": "^"}
 
 
 def serving(table: pd.DataFrame) -> Figure:
-    """The lumpy space: users and tokens/s per node against the thinking multiplier, one panel per hardware,
-    one line per model, each point marked by the limit that binds there (memory, bandwidth, compute).
-    Options a replica cannot serve at all (0 users) are left out of the line."""
+    """The lumpy space: users and tokens/s per node against the test-time factor (thinking multiplier k, or
+    samples n for best-of-n, dashed), one panel per hardware, one line per model and shape, each point
+    marked by the limit that binds there (memory, bandwidth, compute). Options a replica cannot serve at
+    all (0 users) are left out of the line."""
     from matplotlib.lines import Line2D
 
     hardware = list(dict.fromkeys(table.hardware))
@@ -160,19 +161,20 @@ def serving(table: pd.DataFrame) -> Figure:
     colours = {model: f"C{i}" for i, model in enumerate(dict.fromkeys(table.model))}
     for column, h in enumerate(hardware):
         top, bottom = axes[0][column], axes[1][column]
-        for model, part in table[table.hardware == h].groupby("model", sort=False):
+        for (model, shape), part in table[table.hardware == h].groupby(["model", "shape"], sort=False):
             ok = part[part.users_per_node > 0]
+            style = "-" if shape == "sequential" else "--"
             for ax, col in ((top, "users_per_node"), (bottom, "tokens_per_s_per_node")):
-                ax.plot(ok.thinking, ok[col], color=colours[model], lw=1)
+                ax.plot(ok.factor, ok[col], color=colours[model], lw=1, ls=style)
                 for limit, marker in BINDING_MARKERS.items():
                     at = ok[ok.binding == limit]
-                    ax.scatter(at.thinking, at[col], color=colours[model], marker=marker, s=28, zorder=3)
+                    ax.scatter(at.factor, at[col], color=colours[model], marker=marker, s=28, zorder=3)
         top.set_title(h, fontsize=10)
         for ax in (top, bottom):
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(FuncFormatterHuman())
-        bottom.set_xlabel("thinking multiplier [x]")
+        bottom.set_xlabel("thinking k [x], or samples n (dashed)")
     axes[0][0].set_ylabel("users per node")
     axes[1][0].set_ylabel("output tokens/s per node")
     handles = [Line2D([], [], color=c, label=m) for m, c in colours.items()]

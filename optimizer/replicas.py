@@ -6,8 +6,10 @@ For hardware h, menu model m and thinking option k, with
 W                     weight bytes: N_total x bytes/param (all experts of an MoE)
 kv                    KV bytes per token: layers x (2 x KV heads x head_dim, or MLA's latent) x bytes
 S, S_avg              a session's tokens at its end, min(prompt + output x k, context), and on average
-                      while it decodes, min(prompt + output x k / 2, context)
-r                     tokens/s each user receives: tokens_per_second_per_user x k
+                      while it decodes, min(prompt + output x k / 2, context); best-of-n: P + n O and
+                      P + n O / 2 (the prompt's KV is shared; ``optimizer.thinking``)
+r, s                  tokens/s of each decode stream (tokens_per_second_per_user x k; best-of-n: the
+                      plain rate) and streams per session (1; best-of-n: n)
 n                     nodes per replica: the fewest (at most inference.max_nodes_per_replica) whose
                       usable HBM holds W plus one session's KV
 HBM, BW, F            the replica's usable HBM, its HBM bandwidth x bandwidth_efficiency, and its peak
@@ -20,7 +22,7 @@ the users per replica are the smallest of three limits:
 * memory:    b <= (HBM - W) / (kv S)                   (every session's KV resident at once)
 * bandwidth: (W + b kv S_avg) / BW <= 1 / r            (one decode step per 1/r s reads the weights once
                                                         and every session's KV)
-* compute:   b x 2 N_active x r <= F                   (2 FLOPs per active parameter and token)
+* compute:   b x s x 2 N_active x r <= F               (2 FLOPs per active parameter and token)
 
 With ``inference.kv_offload`` the KV lives in host memory: memory adds the replica's host memory and
 the bandwidth limit becomes W / BW + b kv S_avg / BW_host <= 1 / r. Users per node = users per
@@ -33,6 +35,7 @@ from dataclasses import asdict, dataclass
 
 from optimizer import laws
 from optimizer.schema import Hardware, Scenario, ServedModel
+from optimizer.thinking import ThinkingOption, as_option, options
 
 LIMITS = ("memory", "bandwidth", "compute")
 
@@ -43,7 +46,9 @@ class Replica:
 
     hardware: str
     model: str
-    thinking: float
+    thinking: str  # the option's label, '10x' or 'best-of-8'
+    shape: str  # sequential or parallel
+    factor: float  # thinking multiplier k, or samples n
     nodes_per_replica: int  # 0: the model does not fit max_nodes_per_replica nodes
     users_memory: float
     users_bandwidth: float
@@ -100,22 +105,25 @@ def peak_flops_per_gpu(hw: Hardware, bytes_per_param: float) -> float:
     return tflops * 1e12
 
 
-def replica(sc: Scenario, hw_name: str, model_name: str, multiplier: float) -> Replica:
-    """The replica constants of one serving option (see the module docstring)."""
+def replica(sc: Scenario, hw_name: str, model_name: str, thinking: ThinkingOption | float) -> Replica:
+    """The replica constants of one serving option (see the module docstring); ``thinking`` is a menu option
+    or a sequential multiplier."""
+    option = as_option(thinking)
     inf, hw, model = sc.inference, sc.hardware[hw_name], sc.models[model_name]
     weights = weight_bytes(sc, model)
     kv = kv_bytes_per_token(sc, model)
     tt = sc.test_time
-    session = laws.session_tokens(multiplier, tt)
-    average = min(tt.prompt_tokens + tt.base_output_tokens * multiplier / 2, tt.context_window_tokens)
-    rate = inf.tokens_per_second_per_user * multiplier
+    session, average = option.session_tokens(tt), option.average_tokens(tt)
+    rate = option.stream_rate(inf.tokens_per_second_per_user)  # each decode stream's tokens/s
+    named = (hw_name, model_name, option.label, option.shape, option.factor)
+    user_rate = option.output_rate(inf.tokens_per_second_per_user)
     hbm_node = hw.gpus_per_node * hw.hbm_gb_per_gpu * 1e9 * inf.hbm_usable_fraction
     host_node = hw.host_memory_gb * 1e9 if inf.kv_offload else 0.0
     nodes = next((n for n in range(1, inf.max_nodes_per_replica + 1)
                   if n * hbm_node >= weights + (0.0 if inf.kv_offload else kv * session)
                   and (not inf.kv_offload or n * (hbm_node + host_node) >= weights + kv * session)), 0)
     if nodes == 0:
-        return Replica(hw_name, model_name, multiplier, 0, 0.0, 0.0, 0.0, rate)
+        return Replica(*named, 0, 0.0, 0.0, 0.0, user_rate)
     spread = inf.cross_domain_efficiency if nodes * hw.gpus_per_node > hw.scale_up_gpus else 1.0
     bytes_per_param = model.weight_bytes_per_param or inf.weight_bytes_per_param
     flops = nodes * hw.gpus_per_node * peak_flops_per_gpu(hw, bytes_per_param) * inf.decode_mfu * spread
@@ -128,13 +136,13 @@ def replica(sc: Scenario, hw_name: str, model_name: str, multiplier: float) -> R
     else:
         memory = (nodes * hbm_node - weights) / (kv * session)
         users_bandwidth = (bandwidth / rate - weights) / (kv * average)
-    compute = flops / (2 * model.active * rate)
-    return Replica(hw_name, model_name, multiplier, nodes, memory, max(0.0, users_bandwidth), compute, rate)
+    compute = flops / (2 * model.active * option.streams * rate)
+    return Replica(*named, nodes, memory, max(0.0, users_bandwidth), compute, user_rate)
 
 
 def replicas(sc: Scenario) -> list[Replica]:
     """Every (hardware, model, thinking) option of the scenario, in menu order."""
-    return [replica(sc, h, m, k) for h in sc.hardware for m in sc.models for k in sc.test_time.thinking_multipliers]
+    return [replica(sc, h, m, option) for h in sc.hardware for m in sc.models for option in options(sc.test_time)]
 
 
 def replica_table(sc: Scenario):

@@ -70,7 +70,7 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
             "<h2>Plan</h2>",
             f"<p>Capability index <b>{s['capability_index']:.4f}</b>; spend ${human(s['total_cost_usd'])} of "
             f"${human(s['budget_usd'])}; served model <b>{html.escape(s['served_model'])}</b> at "
-            f"{s['thinking_multiplier']:g}x thinking; {human(s['pretraining_tokens'])} pre-training tokens.</p>",
+            f"{html.escape(s['thinking'])} thinking; {human(s['pretraining_tokens'])} pre-training tokens.</p>",
             figure_tag(plot.workloads(plan)), figure_tag(plot.sites(plan)),
             "<h3>Serving options</h3><p>Users and tokens/s per node of every (hardware, model, thinking) option, "
             "marked by the limit that binds: the space the plan chose its serving from.</p>",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -46,7 +45,7 @@ class Plan:
     def __repr__(self) -> str:
         s = self.summary
         return (f"<Plan {s['scenario']}: {s['objective']} {s['status']}, capability {s['capability_index']:.4f}, "
-                f"cost ${s['total_cost_usd'] / 1e9:.1f}B, {s['served_model']} at {s['thinking_multiplier']:g}x>")
+                f"cost ${s['total_cost_usd'] / 1e9:.1f}B, {s['served_model']} at {s['thinking']} thinking>")
 
 
 PLAN_TABLES = ("workloads", "fleet", "sites", "capability", "approximation", "marginals", "serving")
@@ -135,10 +134,9 @@ def serving_table(m) -> pd.DataFrame:
     from optimizer.replicas import replica
 
     model, thinking = chosen(m)
-    multiplier = v(m.thinking_multiplier[thinking])
     rows = []
     for h in m.HARDWARE:
-        rep = replica(m.scenario, h, model, multiplier).row()
+        rep = replica(m.scenario, h, model, m.thinking_options[thinking]).row()
         rep["nodes_in_plan"] = sum(v(m.serve_nodes[h, s, model, thinking]) for s in m.SITES) * units.NODES
         rows.append(rep)
     return pd.DataFrame(rows)
@@ -241,7 +239,8 @@ def summarise(m, outcome: SolveOutcome) -> dict:
     flop = 6 * active * tokens
     n_opt, d_opt = laws.compute_optimal(flop, sc.loss_law)
     exact = true_values(m)
-    multiplier = v(m.thinking_multiplier[thinking])
+    option = m.thinking_options[thinking]
+    multiplier = option.factor if option.shape == "sequential" else 1.0
     return {
         "scenario": sc.name,
         "objective": sc.objective,
@@ -257,7 +256,10 @@ def summarise(m, outcome: SolveOutcome) -> dict:
         "served_model": model,
         "model_params": params,
         "model_active_params": active,
+        "thinking": option.label,
+        "thinking_shape": option.shape,
         "thinking_multiplier": multiplier,
+        "parallel_samples": option.factor if option.shape == "parallel" else 1.0,
         "pretraining_tokens": tokens,
         "tokens_per_param": tokens / params,
         "epochs_over_unique_stock": tokens / (sc.data.unique_tokens + v(m.synthetic_tokens) * units.TOKENS),
@@ -271,10 +273,10 @@ def summarise(m, outcome: SolveOutcome) -> dict:
         "rl_flop": v(m.rl_flop) * units.FLOP,
         "rl_pass_rate": sc.rl.initial_pass_rate
         + (sc.rl.asymptote_pass_rate - sc.rl.initial_pass_rate) * exact["rl_score"],
-        "test_time_gain_pp": sc.test_time.gain_pp_per_doubling
-        * float(np.log2(laws.useful_multiplier(multiplier, sc.test_time))),
+        "test_time_gain_pp": option.gain_pp(sc.test_time),
         "sites_built": {s: round(v(m.sites_built[s])) for s in m.SITES},
-        "serving_tokens_per_s": sc.inference.concurrent_users * sc.inference.tokens_per_second_per_user * multiplier,
+        "serving_tokens_per_s": sc.inference.concurrent_users
+        * option.output_rate(sc.inference.tokens_per_second_per_user),
         "solve_seconds": outcome.seconds,
     }
 

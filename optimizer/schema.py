@@ -152,7 +152,9 @@ class RL(Strict):
 
 
 class Thinking(Strict):
-    """Test-time compute: gain = log2(multiplier), capped where thinking fills the context."""
+    """Test-time compute, in two shapes (``optimizer.thinking``): thinking longer (sequential multipliers,
+    gain g_seq log2(k), capped where thinking fills the context) or sampling in parallel (best-of-n,
+    gain g_par log2(n))."""
 
     thinking_multipliers: list[Annotated[Real, Field(ge=1, le=1e4)]] = Field(min_length=1, max_length=200,
                                                      description="menu of thinking multipliers [x]")
@@ -164,6 +166,11 @@ class Thinking(Strict):
         "never rescales the index [x]"))
     gain_pp_per_doubling: Real = Field(ge=0, le=100,
                                        description="benchmark gain per doubling of thinking [percentage points]")
+    parallel_samples: list[Annotated[Real, Field(ge=2, le=1e4)]] = Field(default_factory=list, max_length=200,
+                                                                          description=(
+        "menu of best-of-n sample counts: parallel test-time compute [samples]"))
+    parallel_gain_pp_per_doubling: Real = Field(default=0.0, ge=0, le=100, description=(
+        "benchmark gain per doubling of parallel samples [percentage points]"))
 
     @model_validator(mode="after")
     def _multipliers_at_least_one(self) -> Thinking:
@@ -171,6 +178,8 @@ class Thinking(Strict):
             raise ValueError("thinking_multipliers must all be >= 1")
         if len(set(self.thinking_multipliers)) != len(self.thinking_multipliers):
             raise ValueError("thinking_multipliers must be distinct")
+        if len(set(self.parallel_samples)) != len(self.parallel_samples):
+            raise ValueError("parallel_samples must be distinct")
         if self.prompt_tokens + self.base_output_tokens > self.context_window_tokens:
             raise ValueError("prompt_tokens + base_output_tokens exceed context_window_tokens")
         return self

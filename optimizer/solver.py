@@ -8,6 +8,7 @@ power or data given the chosen sites and menu options.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
@@ -18,6 +19,17 @@ from optimizer.errors import InfeasibleError, SolveError
 from optimizer.model.objective import FLOOR_OFF, use_objective
 
 INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded}
+
+
+class _InterruptStatus(logging.Filter):
+    """Pyomo's HiGHS interface does not know HiGHS's 'interrupted' status and logs a warning for it; an
+    interrupt here is ours (Ctrl-C or SIGTERM cancelled the solve) and is reported as such."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(_InterruptStatus())
 
 
 @dataclass
@@ -71,11 +83,12 @@ def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, vari
 
 def run(solver: Highs, m: pyo.ConcreteModel, **options):
     """``solver.solve`` that turns a Ctrl-C or SIGTERM HiGHS swallowed into an exception (``interrupts``)."""
-    from optimizer.interrupts import check
+    from optimizer.interrupts import check, solving
 
     sync_parameters(solver, m)
     try:
-        result = solver.solve(m, **options)
+        with solving(getattr(solver, "_solver_model", None)):
+            result = solver.solve(m, **options)
     except Exception:
         check()  # a signal inside HiGHS's callback can surface as a solver error: report the signal
         raise

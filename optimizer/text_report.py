@@ -69,7 +69,7 @@ def render_plan(plan: Plan) -> str:
                                                  if s.get("capability_target") is not None else ""),
         f"  spend ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}",
         f"  served model {s['served_model']} ({human(s['model_params'])} params) "
-        f"at {s['thinking_multiplier']:g}x thinking",
+        f"at {s['thinking']} thinking",
         f"  pre-training {human(s['pretraining_tokens'])} tokens ({s['tokens_per_param']:.1f} tokens/param, "
         f"{human(s['pretraining_flop'])} FLOP;",
         f"    compute-optimal at this FLOP: {human(s['compute_optimal_params_at_this_flop'])} params)",

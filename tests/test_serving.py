@@ -49,6 +49,39 @@ def test_thinking_longer_moves_the_binding_limit():
     assert eight.users_per_node == pytest.approx((BW / 80 - W) / (KV * 20_000), rel=1e-12)
 
 
+def test_sampling_in_parallel_shares_the_weight_reads_that_thinking_longer_repeats():
+    # best-of-4 vs 4x thinking, 100-token answers: both hold 400 tokens of KV a session and compute 4 x 10
+    # tokens/s a user (F / (2 N x 40) = 600 users); but 4 streams at 10 tok/s read the weights once every
+    # 1/10 s, one stream at 40 tok/s every 1/40 s: bandwidth (BW / 10 - W) / (KV x 200) = 57,526 users
+    # against (BW / 40 - W) / (KV x 200) = 13,580
+    from optimizer.thinking import ThinkingOption
+
+    sc = tiny()
+    parallel = replica(sc, "H200", "llama3-70b", ThinkingOption("parallel", 4))
+    sequential = replica(sc, "H200", "llama3-70b", 4)
+    assert parallel.users_compute == pytest.approx(sequential.users_compute) == pytest.approx(600)
+    assert parallel.users_memory == pytest.approx(sequential.users_memory) == pytest.approx((HBM - W) / (KV * 400))
+    assert parallel.users_bandwidth == pytest.approx((BW / 10 - W) / (KV * 200), rel=1e-12)
+    assert sequential.users_bandwidth == pytest.approx((BW / 40 - W) / (KV * 200), rel=1e-12)
+    assert parallel.thinking == "best-of-4" and parallel.tokens_per_s_per_user == 40
+
+
+def test_the_plan_can_choose_best_of_n_scored_on_the_thinking_scale():
+    # K = K_tt alone; k_ref = 16 at 1.5 pp a doubling = 6 pp; best-of-4 at 2 pp a doubling = 4 pp: K_tt = 2/3.
+    # Compute binds (600 users a node), so 4M users need 6,667 nodes
+    from optimizer.run import solve_scenario
+
+    sc = tiny(**{"capability.weight_pretraining": 0.0, "capability.weight_test_time": 1.0,
+                 "test_time.reference_multiplier": 16, "test_time.parallel_samples": [4],
+                 "test_time.parallel_gain_pp_per_doubling": 2.0})
+    plan = solve_scenario(sc)
+    s = plan.summary
+    assert (s["thinking"], s["thinking_shape"], s["parallel_samples"]) == ("best-of-4", "parallel", 4)
+    assert s["capability_index"] == pytest.approx(2 * 2 / (1.5 * 4), rel=1e-9)
+    assert s["test_time_gain_pp"] == pytest.approx(4.0)
+    assert plan.fleet.loc[plan.fleet.role == "inference", "nodes"].sum() == pytest.approx(4e6 / 600, rel=1e-9)
+
+
 def test_a_model_larger_than_a_node_spans_two_nodes_with_the_cross_domain_penalty():
     big = {"params": 1.5e12, "n_layers": 120, "n_kv_heads": 8, "head_dim": 128}
     rep = replica(tiny(**{"models": {"big": big}}), "H200", "big", 1)
@@ -149,6 +182,7 @@ def test_serving_command_prints_the_options_and_writes_the_chart(tmp_path):
 def test_replica_table_lists_every_option_with_its_binding_limit():
     sc = load_scenario(BASELINE)
     table = replica_table(sc)
-    assert len(table) == len(sc.hardware) * len(sc.models) * len(sc.test_time.thinking_multipliers)
+    menu = len(sc.test_time.thinking_multipliers) + len(sc.test_time.parallel_samples)
+    assert len(table) == len(sc.hardware) * len(sc.models) * menu
     assert set(table.binding) <= {"memory", "bandwidth", "compute", "does not fit"}
     assert {"memory", "bandwidth", "compute"} <= set(table.binding)  # the space is lumpy

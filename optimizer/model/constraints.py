@@ -165,7 +165,7 @@ def add_serving(m: pyo.ConcreteModel, sc: Scenario) -> None:
     bandwidth and compute limits over its nodes (``optimizer.replicas``), a constant per option."""
     from optimizer.replicas import replica
 
-    per_node = {(h, k, t): replica(sc, h, k, pyo.value(m.thinking_multiplier[t])).users_per_node
+    per_node = {(h, k, t): replica(sc, h, k, m.thinking_options[t]).users_per_node
                 for h in m.HARDWARE for k, t in m.CONFIGS}
     m.serving_capacity = pyo.Constraint(
         m.HARDWARE, m.SITES, m.CONFIGS,

@@ -32,7 +32,7 @@ def define_capability(m: pyo.ConcreteModel, sc: Scenario) -> None:
                                      doc="share of the reference model's reducible loss removed [-]")
     m.k_rl = pyo.Expression(expr=m.rl_score, doc="share of the ScaleRL gain reached [-]")
     m.k_test_time = pyo.Expression(expr=sum(
-        laws.test_time_score(pyo.value(m.thinking_multiplier[t]), sc.test_time) * m.pick[k, t]
+        m.thinking_options[t].score(sc.test_time) * m.pick[k, t]
         for k, t in m.CONFIGS), doc="log-linear test-time gain of the chosen thinking multiplier [-]")
     m.capability = pyo.Expression(
         expr=m.p_capability_weight_pretraining * m.k_pretraining + m.p_capability_weight_rl * m.k_rl

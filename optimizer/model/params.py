@@ -75,8 +75,6 @@ def define_params(m: pyo.ConcreteModel, sc: Scenario, mutable: Collection[str] |
 
     m.gpus_per_node = pyo.Param(m.HARDWARE, initialize={h: hw.gpus_per_node for h, hw in sc.hardware.items()},
                                 doc="accelerators per node (structural)")
-    m.thinking_multiplier = pyo.Param(m.THINKING, initialize=dict(zip(m.THINKING, sc.test_time.thinking_multipliers)),
-                                      doc="thinking multiplier of each menu option (structural)")
     for field in HARDWARE_PARAMS:
         paths = {h: f"hardware.{h}.{field}" for h in sc.hardware}
         param = pyo.Param(m.HARDWARE, initialize={h: getattr(hw, field) for h, hw in sc.hardware.items()},

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer.schema import Scenario
+from optimizer.thinking import options
 
 
 def thinking_label(multiplier: float) -> str:
-    """Set member for a thinking multiplier, e.g. 5.0 -> '5x'."""
+    """Set member for a sequential thinking multiplier, e.g. 5.0 -> '5x' (best-of-n: 'best-of-8')."""
     return f"{multiplier:g}x"
 
 
@@ -20,6 +21,7 @@ def define_sets(m: pyo.ConcreteModel, sc: Scenario) -> None:
     m.INFERENCE_ONLY = pyo.Set(within=m.SITES, initialize=[s for s, v in sc.sites.items() if not v.coherent_training],
                                doc="site types without a training fabric")
     m.MODELS = pyo.Set(initialize=list(sc.models), ordered=True, doc="served-model menu")
-    m.THINKING = pyo.Set(initialize=[thinking_label(k) for k in sc.test_time.thinking_multipliers], ordered=True,
+    m.thinking_options = {option.label: option for option in options(sc.test_time)}
+    m.THINKING = pyo.Set(initialize=list(m.thinking_options), ordered=True,
                          doc="thinking-multiplier menu")
     m.CONFIGS = pyo.Set(initialize=m.MODELS * m.THINKING, ordered=True, doc="(model, thinking) serving choices")
