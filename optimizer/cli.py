@@ -262,18 +262,9 @@ def serving(
     verbosity(quiet, verbose)
     with reported(out):
         from optimizer import api
-        from optimizer.export import write_tables
 
         sc = load(scenario_file, scenario, override, set_)
-        directory = open_out(out, force)
-        try:
-            table = api.serving(sc)
-            if directory is not None:
-                write_tables({"serving_options": table}, directory, sc, title="serving options")
-                directory.close()
-        finally:
-            if directory is not None:
-                directory.release()
+        table = one_table(sc, "serving_options", lambda: api.serving(sc), out, force, "serving options")
     shown = table[["hardware", "model", "thinking", "nodes_per_replica", "users_per_node", "tokens_per_s_per_node",
                    "binding"]].rename(columns={"nodes_per_replica": "nodes/replica", "users_per_node": "users/node",
                                                "tokens_per_s_per_node": "tok/s/node"})
@@ -387,19 +378,26 @@ def alternatives(
     verbosity(quiet, verbose)
     with reported(out):
         from optimizer import api
-        from optimizer.export import write_tables
 
         sc = load(scenario_file, scenario, override, set_)
-        directory = open_out(out, force)
-        try:
-            table = api.alternatives(sc, share, slack)
-            if directory is not None:
-                write_tables({"alternatives": table}, directory, sc, title="alternatives")
-                directory.close()
-        finally:
-            if directory is not None:
-                directory.release()
+        table = one_table(sc, "alternatives", lambda: api.alternatives(sc, share, slack), out, force, "alternatives")
     finish({"alternatives": table}, out, json_)
+
+
+def one_table(sc, name: str, compute, out: str | None, force: bool, title: str):
+    """``compute()``'s table, written to --out (checked and locked first) with the report."""
+    from optimizer.export import write_tables
+
+    directory = open_out(out, force)
+    try:
+        table = compute()
+        if directory is not None:
+            write_tables({name: table}, directory, sc, title=title)
+            directory.close()
+    finally:
+        if directory is not None:
+            directory.release()
+    return table
 
 
 def finish(tables: dict, out: str | None, json_: bool, headline_only: bool = True) -> None:
