@@ -6,15 +6,15 @@
   ``phi(r) = r`` for ``r <= 1`` and ``phi(r) = 1 + R* (1 - exp(-(r - 1) / R*))`` beyond.
 * RL (ScaleRL, Khatri et al. 2025): fraction of the RL gain reached,
   ``sigma(C) = 1 / (1 + (C_mid / C)^B)``, so ``R(C) = R0 + (A - R0) sigma(C)``.
-* Test-time compute: log-linear gain ``log2(k)`` in the thinking multiplier ``k``,
-  capped where thinking fills the context window.
+* Test-time compute: log-linear gains in the thinking multiplier or the sample count
+  (``optimizer.thinking``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from optimizer.schema import LossLaw, ServedModel, Thinking
+from optimizer.schema import LossLaw, ServedModel
 
 
 def pretraining_loss(params: float, tokens: float, law: LossLaw) -> float:
@@ -75,21 +75,3 @@ def rl_fraction_slope(flop, midpoint: float, exponent: float):
 def kv_bytes_per_token(model: ServedModel, bytes_per_element: float) -> float:
     """KV cache per token = 2 (K and V) x layers x KV heads x head_dim x bytes."""
     return 2 * model.n_layers * model.n_kv_heads * model.head_dim * bytes_per_element
-
-
-def session_tokens(multiplier: float, test_time: Thinking) -> float:
-    """Resident tokens of one session: prompt + thinking-scaled output, capped by the context window."""
-    wanted = test_time.prompt_tokens + test_time.base_output_tokens * multiplier
-    return min(wanted, test_time.context_window_tokens)
-
-
-def useful_multiplier(multiplier: float, test_time: Thinking) -> float:
-    """Thinking multiplier after the context cap: thinking past the window adds nothing."""
-    room = (test_time.context_window_tokens - test_time.prompt_tokens) / test_time.base_output_tokens
-    return min(multiplier, room)
-
-
-def test_time_score(multiplier: float, test_time: Thinking) -> float:
-    """K_tt = log2(useful k) / log2(k_ref), k_ref = test_time.reference_multiplier (a scenario constant, not
-    the menu's largest option, so the index of a plan never depends on options it did not choose)."""
-    return float(np.log2(useful_multiplier(multiplier, test_time)) / np.log2(test_time.reference_multiplier))

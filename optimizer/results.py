@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 
 from optimizer import laws, units
 from optimizer.model.costs import fleet_mw
+from optimizer.model.exact import value as v
 from optimizer.model.objective import reference_loss
 from optimizer.schema import Scenario
 from optimizer.solver import SolveOutcome
@@ -75,12 +76,6 @@ def read_plan(path: Path) -> Plan:
     outcome = SolveOutcome(summary["status"], summary["objective_value"], None, summary.get("solve_seconds", 0.0),
                            {k: float(v) for k, v in duals.items()})
     return Plan(sc, outcome, summary, **tables)
-
-
-def v(x) -> float:
-    """Numeric value of a Pyomo expression or variable (0.0 for an unset variable)."""
-    value = pyo.value(x, exception=False)
-    return 0.0 if value is None else float(value)
 
 
 def chosen(m) -> tuple[str, str]:

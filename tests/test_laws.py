@@ -53,11 +53,17 @@ def test_kv_bytes_per_token_match_reference_table(layers, kv_bytes):
 
 
 def test_test_time_score_is_log_linear_and_capped_by_context():
+    from optimizer.thinking import ThinkingOption
+
     tt = Thinking(thinking_multipliers=[1, 4, 16, 64], prompt_tokens=0, base_output_tokens=1000,
                   context_window_tokens=16000, gain_pp_per_doubling=1.5, reference_multiplier=16)
-    assert laws.test_time_score(1, tt) == 0.0
-    assert laws.test_time_score(4, tt) == pytest.approx(0.5)
-    assert laws.test_time_score(16, tt) == pytest.approx(1.0)
-    assert laws.test_time_score(64, tt) == pytest.approx(1.0)  # thinking past the window adds nothing
-    assert laws.session_tokens(64, tt) == 16000
-    assert math.isclose(laws.useful_multiplier(64, tt), 16)
+
+    def score(k):
+        return ThinkingOption("sequential", k).score(tt)
+
+    assert score(1) == 0.0
+    assert score(4) == pytest.approx(0.5)
+    assert score(16) == pytest.approx(1.0)
+    assert score(64) == pytest.approx(1.0)  # thinking past the window adds nothing
+    assert ThinkingOption("sequential", 64).session_tokens(tt) == 16000
+    assert math.isclose(ThinkingOption("sequential", 64).gain_pp(tt), 1.5 * 4)  # useful multiplier 16

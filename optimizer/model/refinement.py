@@ -26,13 +26,8 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from optimizer import laws, units
+from optimizer.model.exact import value
 
-CUT_DOC = {
-    "data_loss": "data term of the loss >= tangent cut at D' = {0:.6g}e12 tokens (added by refinement)",
-    "repetition": "effective tokens <= repeated-data value, tangent cut at {0:.6g} epochs (added by refinement)",
-    "rl": "RL gain <= tangent cut of the ScaleRL sigmoid at C = {0:.6g}e24 FLOP (added by refinement)",
-    "rl_break": "RL gain <= secant through a breakpoint at C = {0:.6g}e24 FLOP (added by refinement)",
-}
 MIN_IMPROVEMENT = 1e-12  # a cut must move the model's value at the point by at least this much
 
 
@@ -44,11 +39,6 @@ class Cut:
     slope: float
     intercept: float
     at: float
-
-
-def value(x) -> float:
-    result = pyo.value(x, exception=False)
-    return 0.0 if result is None else float(result)
 
 
 def cut_expression(m: pyo.ConcreteModel, cut: Cut):
