@@ -108,7 +108,7 @@ def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 
             journal = Journal(directory, sc, points, duals, resume)
         finish, plan = prepare() if prepare else (None, None)
         table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler, duals=duals,
-                             progress=progress, journal=journal)
+                             progress=progress, journal=journal, validated=True)
         tables = finish(table) if finish else {next(iter(names)): table}
         if journal is not None:
             journal.close()

@@ -99,19 +99,21 @@ def point_scenario(sc: Scenario, point: Point) -> Scenario:
 
 def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, executor: str = "process",
               scheduler: str | None = None, duals: bool = True, progress: bool = True,
-              journal: Journal | None = None) -> pd.DataFrame:
+              journal: Journal | None = None, validated: bool = False) -> pd.DataFrame:
     """Solve every point; one row per point, in the order given.
 
     ``executor``: 'process' (``workers`` spawned processes; 1 solves here) or 'dask' (the cluster at
     ``scheduler``, or a local cluster of ``workers`` single-threaded processes). ``journal`` saves each
     finished row as it comes and skips the rows it already holds (``--resume``). Ctrl-C or SIGTERM stops
-    every executor promptly; the rows finished so far stay in the journal."""
+    every executor promptly; the rows finished so far stay in the journal. ``validated``: the caller has
+    already validated every point."""
     from optimizer.interrupts import interruptible
 
     if executor not in ("process", "dask"):
         raise ScenarioError("--executor", executor, "unknown executor", "use 'process' or 'dask'")
-    for point in points:
-        point_scenario(sc, point)  # validate all points before any solve
+    if not validated:
+        for point in points:
+            point_scenario(sc, point)  # validate all points before any solve
     done = dict(journal.done) if journal else {}
     pending = [(i, p) for i, p in enumerate(points) if i not in done]
     rows = list(done.values())
