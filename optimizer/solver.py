@@ -127,37 +127,32 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     re-solves until the model agrees with the exact laws (``refine``). Marginal values come from
     ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
-    from optimizer.model.exact import exact_values
-
     objective_kind = objective or m.scenario.objective
     stats = Refinement()
     if objective_kind == "max_capability":
-        first = refine(solver, m, time_limit, explain, stats, maximise=True)
+        first, k_exact = refine(solver, m, time_limit, explain, stats, maximise=True)
         k_model = first.incumbent_objective
-        k_exact = exact_values(m)["capability"]
         tol = m.scenario.approximation.capability_tolerance * max(1.0, abs(k_exact))
         use_objective(m, "min_cost")
         warm_start(solver)  # stage 1's plan meets stage 2's floor: a feasible start
         try:
-            refine(solver, m, time_limit, False, stats, floor=k_exact - tol, margin=tol / 2)
+            _, k_plan = refine(solver, m, time_limit, False, stats, floor=k_exact - tol, margin=tol / 2)
         finally:
             use_objective(m, "max_capability")
             m.capability_target.value = FLOOR_OFF
-        outcome = SolveOutcome("optimal", exact_values(m)["capability"], k_model, stats.seconds)
-        outcome.model_objective = k_model
+        outcome = SolveOutcome("optimal", k_plan, k_model, stats.seconds, model_objective=k_model)
     else:
-        floor = m.capability_target.value if m.capability_target.value > FLOOR_OFF / 2 else None
         target = m.capability_target.value
+        floor = target if target > FLOOR_OFF / 2 else None
         margin = m.scenario.approximation.tolerance * max(1.0, abs(target)) if floor is not None else 0.0
         try:
-            result = refine(solver, m, time_limit, explain, stats, floor=floor, margin=margin)
+            result, _ = refine(solver, m, time_limit, explain, stats, floor=floor, margin=margin)
         finally:
             m.capability_target.value = target
         value, bound = result.incumbent_objective, result.objective_bound
         if objective_kind == "min_cost":
             value, bound = -value, (None if bound is None else -bound)  # max -cost -> cost
-        outcome = SolveOutcome("optimal", float(value), bound, stats.seconds)
-        outcome.model_objective = float(value)
+        outcome = SolveOutcome("optimal", float(value), bound, stats.seconds, model_objective=float(value))
     outcome.refinement_cuts, outcome.refinement_solves = stats.cuts, stats.solves
     if duals:
         outcome.duals = (dual_twin or DualTwin(m)).values()
@@ -185,18 +180,17 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
     hold under the exact laws (to FEASIBILITY, the solver's own tolerance); the model holds floor +
     margin, so the exact value clears the floor once the approximation at the solution is within the
     margin. Rounds stop early when the solution asks only for cuts the model already has. At most
-    approximation.max_refinements rounds; a floor still missed then is an error."""
+    approximation.max_refinements rounds; a floor still missed then is an error. Returns the last
+    result and the plan's capability under the exact laws."""
     from optimizer.model.exact import exact_values
     from optimizer.model.refinement import add_cuts, cuts_at_solution, new_cuts
 
     settings = m.scenario.approximation
-    if settings.max_refinements == 0:  # the fixed cuts only: floors hold for the model, not the exact laws
-        margin, exact_floor = 0.0, None
-    else:
-        exact_floor = floor
+    refining = settings.max_refinements > 0  # without refinement floors hold for the model, not the exact laws
     if floor is not None:
-        m.capability_target.value = floor + margin
-    floor = exact_floor
+        m.capability_target.value = floor + (margin if refining else 0.0)
+    if not refining:
+        floor = None  # the floor checked under the exact laws
 
     def solve_once(explain_now: bool):
         result = _optimal(run(solver, m, time_limit=time_limit), m, explain_now)
@@ -259,7 +253,7 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
         raise SolveError(f"({m.name}, approximation) | after {stats.solves} refinement solves the plan's exact "
                          f"capability {exact:.8g} is still below its floor {floor:.8g}. Fix: raise "
                          "approximation.max_refinements or approximation.tangent_points")
-    return result
+    return result, exact
 
 
 def warm_start(solver: Highs) -> None:
@@ -352,8 +346,10 @@ def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
     cuts = lp.approximations.repetition
     total += sum(dual.get(lp.repetition_value[j], 0.0) * float(cuts.intercepts[j]) for j in lp.REPETITION_CUTS)
     if hasattr(lp, "refinement_cuts"):  # refinement's repetition cuts hold U' too
-        total += sum(dual.get(lp.refinement_cuts[i + 1], 0.0) * cut.intercept
-                     for i, cut in enumerate(lp.refinement_log) if cut.term == "repetition")
+        from optimizer.model.refinement import tangent_constraints
+
+        total += sum(dual.get(constraint, 0.0) * cut.intercept
+                     for cut, constraint in tangent_constraints(lp) if cut.term == "repetition")
     total += sum(dual.get(lp.tokens_only_for_chosen[k], 0.0) * epochs * round(pyo.value(sum(
         lp.pick[k, t] for t in lp.THINKING))) for k in lp.MODELS)
     return total

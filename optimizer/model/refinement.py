@@ -33,7 +33,8 @@ MIN_IMPROVEMENT = 1e-12  # a cut must move the model's value at the point by at 
 
 @dataclass(frozen=True)
 class Cut:
-    """One tangent: ``term`` in ('data_loss', 'repetition', 'rl'); model units; ``at`` the tangent point."""
+    """One refinement: ``term`` 'data_loss', 'repetition' or 'rl' (a tangent, model units) or 'rl_break' (a
+    breakpoint of the RL curve's convex side, no constraint of its own); ``at`` the point."""
 
     term: str
     slope: float
@@ -80,6 +81,12 @@ def add_cuts(m: pyo.ConcreteModel, cuts: list[Cut], solver=None) -> list:
     return added
 
 
+def tangent_constraints(m: pyo.ConcreteModel):
+    """(cut, its constraint in ``m.refinement_cuts``) for every tangent refinement added (breakpoints have none)."""
+    tangents = [cut for cut in getattr(m, "refinement_log", []) if cut.term != "rl_break"]
+    return zip(tangents, m.refinement_cuts.values(), strict=True) if tangents else iter(())
+
+
 def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
     """Rebuild the convex side's piecewise bound with every breakpoint refinement added (and swap it in
     the persistent solver); ``m.structure_version`` counts rebuilds, so copies know to re-clone."""
@@ -119,16 +126,14 @@ def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
     tokens = sum(value(m.tokens[k]) for k in m.MODELS)
     stock = value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
     efold = sc.data.repetition_efold
+    points = {value(m.effective_tokens)}  # the data term's tangent points: the model's D' and the exact D'
     if stock > 0:
         ratio = tokens / stock
-        exact_effective = stock * float(laws.repetition_value(ratio, efold))
-        if value(m.effective_tokens) - exact_effective > MIN_IMPROVEMENT * max(1.0, exact_effective):
+        phi = float(laws.repetition_value(ratio, efold))
+        points.add(stock * phi)
+        if value(m.effective_tokens) - stock * phi > MIN_IMPROVEMENT * max(1.0, stock * phi):
             slope = float(laws.repetition_slope(ratio, efold))
-            cuts.append(Cut("repetition", slope, float(laws.repetition_value(ratio, efold)) - slope * ratio, ratio))
-    # data term at the model's D' and at the exact D'
-    points = {value(m.effective_tokens)}
-    if stock > 0:
-        points.add(stock * float(laws.repetition_value(tokens / stock, efold)))
+            cuts.append(Cut("repetition", slope, phi - slope * ratio, ratio))
     for point in sorted(points):
         if point > 0:
             f = float(laws.data_term(point * units.TOKENS, law))
