@@ -125,8 +125,8 @@ def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, execut
             journal.add(part)
 
     with interruptible(), progress_bar(len(points), progress, initial=len(done)) as bar:
-        if not pending:
-            pass
+        if not pending:  # a resumed sweep that had finished every point
+            bar.refresh()
         elif executor == "dask":
             run_dask(sc, chunked(pending, workers), scheduler, duals, workers, mutable, finished, bar)
         elif workers <= 1:
