@@ -127,7 +127,10 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     re-solves until the model agrees with the exact laws (``refine``). Marginal values come from
     ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
+    from optimizer.model.refinement import prune
+
     objective_kind = objective or m.scenario.objective
+    prune(m, solver)  # the cuts earlier solves (sweep points) added that stopped holding
     stats = Refinement()
     if objective_kind == "max_capability":
         first, k_exact = refine(solver, m, time_limit, explain, stats, maximise=True)
@@ -149,7 +152,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
             result, _ = refine(solver, m, time_limit, explain, stats, floor=floor, margin=margin)
         finally:
             m.capability_target.value = target
-        value, bound = result.incumbent_objective, result.objective_bound
+        value, bound = result.incumbent_objective, stats.bound
         if objective_kind == "min_cost":
             value, bound = -value, (None if bound is None else -bound)  # max -cost -> cost
         outcome = SolveOutcome("optimal", float(value), bound, stats.seconds, model_objective=float(value))
@@ -169,6 +172,7 @@ class Refinement:
     solves: int = 0
     cuts: int = 0
     seconds: float = 0.0
+    bound: float | None = None  # the last MILP's objective bound (cuts only tighten: valid for the plan)
 
 
 def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats: Refinement, *,
@@ -183,7 +187,7 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
     approximation.max_refinements rounds; a floor still missed then is an error. Returns the last
     result and the plan's capability under the exact laws."""
     from optimizer.model.exact import exact_values
-    from optimizer.model.refinement import add_cuts, cuts_at_solution, new_cuts
+    from optimizer.model.refinement import add_cuts, cuts_at_solution, new_cuts, note_binding
 
     settings = m.scenario.approximation
     refining = settings.max_refinements > 0  # without refinement floors hold for the model, not the exact laws
@@ -197,6 +201,7 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
         stats.solves += 1
         stats.seconds += _seconds(result)
         result.solution_loader.load_vars()
+        note_binding(m)
         exact = exact_values(m)["capability"]
         done = True
         if maximise:
@@ -210,15 +215,20 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
             var.unfix()
         solver.update_variables(integers)
 
+    active = next(m.component_data_objects(pyo.Objective, active=True))
+    sign = 1.0 if active.sense == pyo.maximize else -1.0
     rounds = 0
     while True:
         result, exact, done = solve_once(explain and stats.solves == 0)
+        milp = result
         integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
         if done or rounds >= settings.max_refinements:
             break
-        # rounds of LPs with the MILP's integer choices fixed: cheap, and they converge the continuous part;
-        # then the MILP is solved again with every cut, to check the choices are still optimal
-        fixed_rounds, released = 0, False
+        # rounds of LPs with the MILP's integer choices fixed: cheap, and they converge the continuous part.
+        # Cuts only tighten the model, so the MILP's incumbent is within mip_rel_gap of the best any refined
+        # model can reach: a converged LP as good as it (within tolerance) is optimal to that gap plus the
+        # tolerance, and the MILP is not solved again. Otherwise the MILP is solved again with every cut.
+        fixed_rounds, released, proven = 0, False, False
         for var in integers:
             var.fix(round(var.value or 0))
         solver.update_variables(integers)
@@ -238,17 +248,24 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
                 if rebuilds:
                     break
                 try:
-                    _, _, fixed_done = solve_once(False)
+                    fixed, fixed_exact, fixed_done = solve_once(False)
                 except (InfeasibleError, SolveError):
                     break  # these choices cannot meet the floor under the refined laws: the MILP re-chooses
                 if fixed_done:
+                    reached = fixed_exact if maximise else sign * fixed.incumbent_objective
+                    best = sign * milp.incumbent_objective
+                    if reached >= best - settings.tolerance * max(1.0, abs(best)):
+                        result, exact, proven = fixed, fixed_exact, True
                     break
         finally:
             if not released:
                 release(integers)
+        if proven:
+            break
         if fixed_rounds == 0:
             break  # the solution asks only for cuts the model already has
         warm_start(solver)  # the last fixed solution is feasible for the refined MILP: prune from it
+    stats.bound = milp.objective_bound
     if floor is not None and exact < floor - FEASIBILITY * max(1.0, abs(floor)):
         raise SolveError(f"({m.name}, approximation) | after {stats.solves} refinement solves the plan's exact "
                          f"capability {exact:.8g} is still below its floor {floor:.8g}. Fix: raise "

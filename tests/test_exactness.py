@@ -5,6 +5,8 @@ the fixed 32 cuts were off (issue 8): an H200-only fleet, min_cost at targets 0.
 wide token domain.
 """
 
+import collections
+
 import pytest
 from conftest import BASELINE
 from tiny import tiny
@@ -83,6 +85,30 @@ def test_refined_cuts_stay_on_a_sweeps_persistent_model_and_match_fresh_solves()
     assert table.refinement_cuts.iloc[-1] <= table.refinement_cuts.iloc[0] + 8  # later points reuse earlier cuts
 
 
+def test_the_cut_pool_stays_small_and_pruning_changes_no_answer(monkeypatch):
+    from optimizer.model import refinement
+
+    monkeypatch.setattr(refinement, "POOL_SIZE", 1)
+    sc = baseline()
+    m = build_model(sc, mutable={"budget_usd"})
+    solver, twin = new_solver(m), DualTwin(m)
+    budgets = (1.0e11, 1.3e11, 1.6e11, 1.9e11)
+    for budget in budgets:
+        m.p_budget_usd.value = budget / 1e9
+        outcome = solve_with(solver, m, dual_twin=twin)
+        fresh = solve_scenario(baseline(f"budget_usd={budget}")).summary["capability_index"]
+        assert outcome.objective == pytest.approx(fresh, abs=2e-6)
+        assert list(twin.lp.refinement_active) == list(m.refinement_active)  # the twin mirrors the pool
+        assert len(list(m.refinement_cuts.values())) == len(m.refinement_active)
+    held = collections.Counter(cut.term for cut in m.refinement_active)
+    refinement.prune(m, solver)
+    assert all(n <= 1 for n in collections.Counter(cut.term for cut in m.refinement_active).values())
+    assert sum(held.values()) > len(m.refinement_active)  # something was dropped
+    m.p_budget_usd.value = budgets[0] / 1e9  # a dropped cut is added again when a plan needs it
+    assert solve_with(solver, m, duals=False).objective == pytest.approx(
+        solve_scenario(baseline(f"budget_usd={budgets[0]}")).summary["capability_index"], abs=2e-6)
+
+
 def test_cuts_are_valid_outer_approximations():
     # after refinement the model may only over-state capability, never under-state it
     sc = tiny(**{"data.max_epochs": 8, "data.unique_tokens": 2e11, "pretraining.min_tokens": 1e11,
@@ -96,7 +122,7 @@ def test_cuts_are_valid_outer_approximations():
     assert m.effective_tokens.value * 1e12 >= exact["effective_tokens"] * (1 - 1e-12)  # D' over-stated
     assert m.capability.expr() >= exact["capability"] - 1e-12
     assert m.capability.expr() - exact["capability"] <= 1e-7
-    assert sum(1 for _ in m.refinement_cuts) == len(m.refinement_log) > 0
+    assert sum(1 for _ in m.refinement_cuts.values()) == len(m.refinement_active) > 0
 
 
 def test_duals_include_refinement_cuts_and_the_twin_replays_them():
@@ -104,7 +130,7 @@ def test_duals_include_refinement_cuts_and_the_twin_replays_them():
     m = build_model(sc, mutable=())
     twin = DualTwin(m)  # cloned before refinement adds its cuts
     outcome = solve_with(new_solver(m), m, dual_twin=twin)
-    assert len(m.refinement_log) > 0 and len(twin.lp.refinement_log) == len(m.refinement_log)
+    assert len(m.refinement_active) > 0 and list(twin.lp.refinement_active) == list(m.refinement_active)
     assert sum(1 for _ in twin.lp.refinement_cuts.values()) == sum(1 for _ in m.refinement_cuts.values())
     assert set(outcome.duals) >= {"budget", "unique_data"} and outcome.duals["unique_data"] >= 0
 

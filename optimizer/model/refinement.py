@@ -15,8 +15,13 @@ RL sigma, S-shaped    a breakpoint at c* on the convex side c* < c_t (the piecew
 ====================  ==================================================================
 
 Tangent cuts are globally valid, so a sweep keeps them on its persistent model: each helps every
-later point. ``m.refinement_log`` lists every cut added (term, slope, intercept, point), so a copy
-of the model (the dual twin) can replay them.
+later point near it. They are a pool, not a pile: every cut held slows each later MILP a little (440
+cuts over a 200-point sweep doubled its MILPs' time), so before each solve the pool keeps at most
+``POOL_SIZE`` refinement cuts per term, dropping those that held at no solution for the longest time
+(dropping a valid cut only loosens the outer approximation; refinement adds it again if a plan needs
+it). ``m.refinement_active`` maps each cut held to its constraint; ``m.refinement_log`` lists every
+breakpoint added (they rebuild the piecewise part and are never dropped). A copy of the model (the
+dual twin) mirrors the pool with ``replay``.
 """
 
 from __future__ import annotations
@@ -52,16 +57,23 @@ def cut_expression(m: pyo.ConcreteModel, cut: Cut):
     return m.rl_score <= cut.slope * m.rl_effective_flop + cut.intercept
 
 
+POOL_SIZE = 16  # refinement cuts kept per term between solves (the initial tangents are always kept)
+BINDING = 1e-9  # a cut holds at a solution when its slack is at most this (relative)
+
+
 def ensure_containers(m: pyo.ConcreteModel) -> None:
     if not hasattr(m, "refinement_cuts"):
         m.refinement_cuts = pyo.ConstraintList(doc="tangent cut added by adaptive refinement")
-        m.refinement_log = []
+        m.refinement_log = []  # breakpoints of the RL curve's convex side, in the order added
+        m.refinement_active = {}  # tangent cut -> its constraint, in the order added
+        m.refinement_used = {}  # tangent cut -> the solve count when it last held (or was added)
+        m.refinement_solves = 0
 
 
 def new_cuts(m: pyo.ConcreteModel, cuts: list[Cut]) -> list[Cut]:
-    """``cuts`` less those the model already holds (same term, tangent point within 1e-9 relative): a
-    solution that sits within the solver's feasibility tolerance of a cut asks for the same cut again."""
-    held = getattr(m, "refinement_log", [])
+    """``cuts`` less those the model already holds (same term, point within 1e-9 relative): a solution
+    that sits within the solver's feasibility tolerance of a cut asks for the same cut again."""
+    held = list(getattr(m, "refinement_active", {})) + getattr(m, "refinement_log", [])
     return [c for c in cuts if not any(h.term == c.term and abs(h.at - c.at) <= 1e-9 * max(abs(c.at), 1e-12)
                                        for h in held)]
 
@@ -71,9 +83,13 @@ def add_cuts(m: pyo.ConcreteModel, cuts: list[Cut], solver=None) -> list:
     ensure_containers(m)
     added = []
     for cut in cuts:
-        m.refinement_log.append(cut)
-        if cut.term != "rl_break":
-            added.append(m.refinement_cuts.add(cut_expression(m, cut)))
+        if cut.term == "rl_break":
+            m.refinement_log.append(cut)
+        else:
+            constraint = m.refinement_cuts.add(cut_expression(m, cut))
+            m.refinement_active[cut] = constraint
+            m.refinement_used[cut] = m.refinement_solves
+            added.append(constraint)
     if solver is not None and added:
         solver.add_constraints(added)
     if any(cut.term == "rl_break" for cut in cuts):
@@ -81,10 +97,53 @@ def add_cuts(m: pyo.ConcreteModel, cuts: list[Cut], solver=None) -> list:
     return added
 
 
+def remove_cuts(m: pyo.ConcreteModel, cuts: list[Cut], solver=None) -> None:
+    """Drop the tangent ``cuts`` from ``m`` (and from its persistent ``solver``)."""
+    constraints = [m.refinement_active[cut] for cut in cuts]
+    if solver is not None and constraints:
+        solver.remove_constraints(constraints)
+    for cut, constraint in zip(cuts, constraints, strict=True):
+        del m.refinement_cuts[constraint.index()]
+        del m.refinement_active[cut]
+        m.refinement_used.pop(cut, None)
+
+
+def note_binding(m: pyo.ConcreteModel) -> None:
+    """Record which pooled cuts hold at the current solution (the pool keeps the recently useful ones)."""
+    if not hasattr(m, "refinement_active"):
+        return
+    m.refinement_solves += 1
+    data_loss, effective, rl_score = value(m.data_loss), value(m.effective_tokens), value(m.rl_score)
+    rl_x, stock = value(m.rl_effective_flop), value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
+    tokens = sum(value(m.tokens[k]) for k in m.MODELS)
+    for cut in m.refinement_active:
+        if cut.term == "data_loss":
+            lhs, rhs = data_loss, cut.slope * effective + cut.intercept
+        elif cut.term == "repetition":
+            lhs, rhs = cut.slope * tokens + cut.intercept * stock, effective
+        else:
+            lhs, rhs = cut.slope * rl_x + cut.intercept, rl_score
+        if lhs - rhs <= BINDING * max(1.0, abs(lhs), abs(rhs)):
+            m.refinement_used[cut] = m.refinement_solves
+
+
+def prune(m: pyo.ConcreteModel, solver=None, size: int | None = None) -> None:
+    """Keep at most ``size`` (default ``POOL_SIZE``) refinement cuts per term: drop those that last held
+    longest ago."""
+    size = POOL_SIZE if size is None else size
+    active = getattr(m, "refinement_active", {})
+    if len(active) <= size:
+        return
+    drop = []
+    for term in {cut.term for cut in active}:
+        cuts = sorted((cut for cut in active if cut.term == term), key=lambda cut: m.refinement_used[cut])
+        drop += cuts[:max(0, len(cuts) - size)]
+    remove_cuts(m, drop, solver)
+
+
 def tangent_constraints(m: pyo.ConcreteModel):
-    """(cut, its constraint in ``m.refinement_cuts``) for every tangent refinement added (breakpoints have none)."""
-    tangents = [cut for cut in getattr(m, "refinement_log", []) if cut.term != "rl_break"]
-    return zip(tangents, m.refinement_cuts.values(), strict=True) if tangents else iter(())
+    """(cut, its constraint) for every tangent refinement the model holds (breakpoints have none)."""
+    return iter(getattr(m, "refinement_active", {}).items())
 
 
 def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
@@ -106,14 +165,15 @@ def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
 
 
 def replay(source: pyo.ConcreteModel, target: pyo.ConcreteModel, solver=None) -> bool:
-    """Add to ``target`` the cuts ``source`` has and ``target`` lacks (a clone made before they were added).
+    """Give ``target`` (a clone of ``source``) the same pool of cuts as ``source`` holds now.
 
-    Returns False, adding nothing, when ``source`` rebuilt its piecewise part since: re-clone then."""
+    Returns False, changing nothing, when ``source`` rebuilt its piecewise part since: re-clone then."""
     ensure_containers(target)
     if getattr(source, "structure_version", 0) != getattr(target, "structure_version", 0):
         return False
-    missing = getattr(source, "refinement_log", [])[len(target.refinement_log):]
-    add_cuts(target, list(missing), solver)
+    held = getattr(source, "refinement_active", {})
+    remove_cuts(target, [cut for cut in target.refinement_active if cut not in held], solver)
+    add_cuts(target, [cut for cut in held if cut not in target.refinement_active], solver)
     return True
 
 
@@ -162,4 +222,4 @@ def data_loss_cuts(m: pyo.ConcreteModel) -> list[Cut]:
     approx = m.approximations.data_loss
     initial = [Cut("data_loss", float(s), float(i), float(p))
                for s, i, p in zip(approx.slopes, approx.intercepts, approx.points)]
-    return initial + [c for c in getattr(m, "refinement_log", []) if c.term == "data_loss"]
+    return initial + [c for c in getattr(m, "refinement_active", {}) if c.term == "data_loss"]
