@@ -127,9 +127,10 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     re-solves until the model agrees with the exact laws (``refine``). Marginal values come from
     ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
     """
-    from optimizer.model.refinement import prune
+    from optimizer.model.refinement import prune, refresh
 
     objective_kind = objective or m.scenario.objective
+    refresh(m, solver)  # a sweep point changed the laws: the pool's cuts are recomputed under them
     prune(m, solver)  # the cuts earlier solves (sweep points) added that stopped holding
     stats = Refinement()
     if objective_kind == "max_capability":
@@ -327,41 +328,51 @@ class DualTwin:
 
     def values(self) -> dict[str, float]:
         """Duals at m's current solution: budget [obj / 1e9 USD], power [obj / MW], unique data
-        [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]."""
-        from optimizer.model.refinement import replay
+        [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point].
+
+        Besides m's cuts, the LP holds the exact laws' tangents at m's solution (``solution_tangents``), so
+        the duals are the exact laws' marginal values there, not a kink's subgradient that depends on
+        which cuts a persistent model holds after the points before this one."""
+        from optimizer.model.refinement import add_cuts, new_cuts, remove_cuts, replay, solution_tangents
 
         if not replay(self.source, self.lp, self.solver):  # cuts refinement added to m since the clone
             self.__init__(self.source)  # m rebuilt its piecewise part: clone it again
         for param, twin in self.params:
             twin.value = param.value
+        self.lp.rl_effective_flop.setub(self.source.rl_effective_flop.ub)  # the laws' bound (law sweeps move it)
         for var, twin in self.integers:
             if var.value is None:
                 twin.unfix()
             else:
                 twin.fix(round(var.value))
         lp = self.lp
-        # solve from scratch, not from the last point's basis: a degenerate LP has many dual solutions,
-        # and a sweep's duals must not depend on the order of its points or on how they are chunked
-        self.solver._solver_model.clearSolver()  # the highspy.Highs the persistent interface holds
-        result = run(self.solver, lp)
-        if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-            return {}
-        dual = result.solution_loader.get_duals()
-        values = {"budget": dual.get(lp.budget, 0.0)}
-        for s in lp.SITES:
-            values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
-        values["unique_data"] = unique_data_value(lp, dual)
-        if lp.scenario.objective == "min_cost":
-            values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
-        return values
+        at_plan = new_cuts(lp, solution_tangents(self.source))
+        add_cuts(lp, at_plan, self.solver)
+        try:
+            # solve from scratch, not from the last point's basis: a degenerate LP has many dual solutions,
+            # and a sweep's duals must not depend on the order of its points or on how they are chunked
+            self.solver._solver_model.clearSolver()  # the highspy.Highs the persistent interface holds
+            result = run(self.solver, lp)
+            if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+                return {}
+            dual = result.solution_loader.get_duals()
+            values = {"budget": dual.get(lp.budget, 0.0)}
+            for s in lp.SITES:
+                values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
+            values["unique_data"] = unique_data_value(lp, dual)
+            if lp.scenario.objective == "min_cost":
+                values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
+            return values
+        finally:
+            remove_cuts(lp, at_plan, self.solver)
 
 
 def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
     """d objective / d U by the envelope theorem: sum of each data constraint's dual x its U coefficient."""
     epochs = pyo.value(lp.p_data_max_epochs)
     total = dual.get(lp.data_stock, 0.0) * epochs
-    cuts = lp.approximations.repetition
-    total += sum(dual.get(lp.repetition_value[j], 0.0) * float(cuts.intercepts[j]) for j in lp.REPETITION_CUTS)
+    total += sum(dual.get(lp.repetition_value[j], 0.0) * pyo.value(lp.repetition_intercept[j])
+                 for j in lp.REPETITION_CUTS)
     if hasattr(lp, "refinement_cuts"):  # refinement's repetition cuts hold U' too
         from optimizer.model.refinement import tangent_constraints
 

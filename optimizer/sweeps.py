@@ -2,10 +2,10 @@
 
 The model is built once per worker, with only the swept paths mutable; each
 point changes those Params (``m.param_paths``) and re-solves on the persistent
-HiGHS instance. A path
-that is not a mutable Param (a scaling-law shape, a menu, an architecture) is
-structural: the point is solved on a model rebuilt for it, and the table says
-so in the ``rebuilt`` column. Every point is validated as a whole scenario first,
+HiGHS instance. A scaling-law parameter (``optimizer.model.law_params.LAW_PATHS``)
+is data too: the point's laws are recomputed into the cut coefficients in place.
+A path that is neither (a menu, an architecture) is structural: the point is
+solved on a model rebuilt for it, and the table says so in the ``rebuilt`` column. Every point is validated as a whole scenario first,
 so a bad value fails before any solve with the usual ``(where, key) | ...`` error.
 
 The result is one tidy table: one row per point with its inputs, status,
@@ -312,10 +312,16 @@ def persistent_model(sc: Scenario, mutable: frozenset, duals: bool):
 def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutable: frozenset):
     """Yield one row per point: set mutable Params and re-solve (rebuild for structural paths)."""
     from optimizer.model import build_model
+    from optimizer.model.law_params import LAW_PATHS, LawShapeChanged
 
     m, solver, twin = persistent_model(sc, mutable, duals)
     for index, point in chunk:
-        structural = [p for p in point if p not in m.param_paths]
+        structural = [p for p in point if p not in m.param_paths and not (m.laws_mutable and p in LAW_PATHS)]
+        if not structural:
+            try:
+                set_laws(m, sc, point)
+            except LawShapeChanged:
+                structural = [p for p in point if p in LAW_PATHS]
         if structural:
             model, point_solver, point_twin = build_model(point_scenario(sc, point), mutable=()), None, None
         else:
@@ -323,6 +329,19 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutabl
             model, point_solver, point_twin = m, solver, twin
         yield {"point": index, **{f"in:{k}": v for k, v in point.items()},
                "rebuilt": bool(structural), **solve_point(model, point_solver, duals, point_twin)}
+
+
+def set_laws(m, sc: Scenario, point: Point) -> None:
+    """Give the model the point's scaling laws (the base scenario's where the point names none), in place."""
+    from optimizer.model.law_params import LAW_PATHS, apply_laws
+
+    if not m.laws_mutable:
+        return
+    changes = {path: value for path, value in point.items() if path in LAW_PATHS}
+    key = tuple(sorted(changes.items()))
+    if key != getattr(m, "law_key", ()):
+        apply_laws(m, point_scenario(sc, changes) if changes else sc)
+        m.law_key = key
 
 
 def set_params(m, sc: Scenario, point: Point) -> None:

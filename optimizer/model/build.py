@@ -9,6 +9,7 @@ import pyomo.environ as pyo
 from optimizer.model import constraints as con
 from optimizer.model.approximations import Approximations, build_approximations
 from optimizer.model.costs import define_costs
+from optimizer.model.law_params import define_law_params
 from optimizer.model.objective import define_capability, define_objectives
 from optimizer.model.params import define_params
 from optimizer.model.sets import define_sets
@@ -27,6 +28,7 @@ def build_model(sc: Scenario, approx: Approximations | None = None, *,
     m.approximations = approx
     define_sets(m, sc)
     define_params(m, sc, mutable)
+    define_law_params(m, sc, approx, mutable)
     define_variables(m)
     define_costs(m)
     con.add_site_limits(m)
@@ -35,8 +37,8 @@ def build_model(sc: Scenario, approx: Approximations | None = None, *,
     con.add_pretraining_compute(m, sc)
     con.add_rl_compute(m, sc)
     con.add_model_choice(m, sc)
-    con.add_data(m, approx)
-    con.add_loss(m, sc, approx)
+    con.add_data(m)
+    con.add_loss(m)
     con.add_rl_score(m, approx)
     con.add_demand(m)
     con.add_serving(m, sc)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizer import laws, units
+from optimizer import units
 from optimizer.model.approximations import Approximations
 from optimizer.model.costs import fleet_mw
 from optimizer.schema import Scenario
@@ -71,8 +71,9 @@ def add_rl_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
                for h in m.HARDWARE for s in m.SITES)
     m.rl_compute = pyo.Constraint(expr=m.rl_flop <= have, doc="RL FLOP <= what the RL fleet delivers")
     m.rl_cap = pyo.Constraint(expr=m.rl_flop <= m.p_rl_max_flop, doc="RL FLOP <= rl.max_flop")
-    factors = {k: sc.rl.size_factor(sc.models[k].active) for k in m.MODELS}
-    if all(f == 1.0 for f in factors.values()):
+    from optimizer.model.law_params import scales_with_size
+
+    if not scales_with_size(sc):
         m.rl_effective = pyo.Constraint(expr=m.rl_effective_flop == m.rl_flop,
                                         doc="RL compute at the reference size = RL FLOP (C_mid does not scale)")
         return
@@ -83,7 +84,7 @@ def add_rl_compute(m: pyo.ConcreteModel, sc: Scenario) -> None:
         m.MODELS, rule=lambda m, k: m.rl_model_flop[k] <= m.p_rl_max_flop * model_choice(m, k),
         doc="only the chosen model ({0}) is post-trained")
     m.rl_effective = pyo.Constraint(
-        expr=m.rl_effective_flop == sum(m.rl_model_flop[k] / factors[k] for k in m.MODELS),
+        expr=m.rl_effective_flop == sum(m.rl_model_flop[k] * m.rl_inverse_factor[k] for k in m.MODELS),
         doc="RL compute at the reference size = RL FLOP / (N / rl.midpoint_reference_params)^gamma")
 
 
@@ -101,7 +102,7 @@ def add_model_choice(m: pyo.ConcreteModel, sc: Scenario) -> None:
         doc="model {0}: pre-training tokens >= data.min_tokens_per_param x parameters")
 
 
-def add_data(m: pyo.ConcreteModel, approx: Approximations) -> None:
+def add_data(m: pyo.ConcreteModel) -> None:
     """D <= epochs_max (U + S);  S <= S_max;  D >= D_min;  D' <= U' phi(D/U') by perspective tangent cuts."""
     tokens = sum(m.tokens[k] for k in m.MODELS)
     stock = m.p_data_unique_tokens + m.synthetic_tokens
@@ -111,25 +112,20 @@ def add_data(m: pyo.ConcreteModel, approx: Approximations) -> None:
                                      doc="synthetic tokens <= data.synthetic_max_tokens")
     m.min_tokens = pyo.Constraint(expr=tokens >= m.p_pretraining_min_tokens,
                                   doc="pre-training tokens >= pretraining.min_tokens")
-    cuts = approx.repetition
-    m.REPETITION_CUTS = pyo.RangeSet(0, len(cuts.points) - 1)
     m.repetition_value = pyo.Constraint(
         m.REPETITION_CUTS,
-        rule=lambda m, j: m.effective_tokens <= float(cuts.slopes[j]) * tokens + float(cuts.intercepts[j]) * stock,
+        rule=lambda m, j: m.effective_tokens <= m.repetition_slope[j] * tokens + m.repetition_intercept[j] * stock,
         doc="effective tokens <= repeated-data value (Muennighoff), tangent cut {0}")
 
 
-def add_loss(m: pyo.ConcreteModel, sc: Scenario, approx: Approximations) -> None:
+def add_loss(m: pyo.ConcreteModel) -> None:
     """data_loss >= tangent cuts of B / D'^beta;  loss = E + sum_m A / N_m^alpha x chosen_m + data_loss."""
-    cuts = approx.data_loss
-    m.DATA_LOSS_CUTS = pyo.RangeSet(0, len(cuts.points) - 1)
     m.data_loss_cut = pyo.Constraint(
-        m.DATA_LOSS_CUTS,
-        rule=lambda m, j: m.data_loss >= float(cuts.slopes[j]) * m.effective_tokens + float(cuts.intercepts[j]),
+        m.DATA_LOSS_CUTS, rule=lambda m, j: m.data_loss >= m.data_loss_slope[j] * m.effective_tokens
+        + m.data_loss_intercept[j],
         doc="data term of the loss >= tangent cut {0} of B/D'^beta")
-    m.loss = pyo.Expression(expr=sc.loss_law.E + m.data_loss + sum(
-        laws.param_term(sc.models[k].loss_size, sc.loss_law) * model_choice(m, k) for k in m.MODELS),
-        doc="pre-training loss L(N, D') [nats/token]")
+    m.loss = pyo.Expression(expr=m.law_loss_E + m.data_loss + sum(
+        m.law_param_term[k] * model_choice(m, k) for k in m.MODELS), doc="pre-training loss L(N, D') [nats/token]")
 
 
 def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
@@ -137,13 +133,12 @@ def add_rl_score(m: pyo.ConcreteModel, approx: Approximations) -> None:
     tangents of its concave envelope, a valid upper bound everywhere; only when a plan falls on the
     convex side x < c_t does refinement add the piecewise-linear bound of that side (``build_rl_curve``,
     binaries pick the segment), so a plan with plenty of RL compute pays no binaries for it."""
-    rl = approx.rl
-    m.RL_CUTS = pyo.RangeSet(0, len(rl.points) - 1)
+    from optimizer.model.law_params import rl_upper_bound
+
     m.rl_cut = pyo.Constraint(
-        m.RL_CUTS, rule=lambda m, j: m.rl_score <= float(rl.slopes[j]) * m.rl_effective_flop + float(rl.intercepts[j]),
+        m.RL_CUTS, rule=lambda m, j: m.rl_score <= m.rl_slope[j] * m.rl_effective_flop + m.rl_intercept[j],
         doc="RL gain <= tangent cut {0} of the ScaleRL sigmoid")
-    if approx.rl_convex is not None:
-        m.rl_effective_flop.setub(float(approx.rl_convex.points[-1]))
+    m.rl_effective_flop.setub(rl_upper_bound(approx))
 
 
 def build_rl_curve(m: pyo.ConcreteModel, curve) -> None:

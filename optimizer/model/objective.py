@@ -27,8 +27,7 @@ def reference_loss(sc: Scenario) -> float:
 
 
 def define_capability(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    l_ref = reference_loss(sc)
-    m.k_pretraining = pyo.Expression(expr=(l_ref - m.loss) / (l_ref - sc.loss_law.E),
+    m.k_pretraining = pyo.Expression(expr=(m.law_reference_loss - m.loss) / (m.law_reference_loss - m.law_loss_E),
                                      doc="share of the reference model's reducible loss removed [-]")
     m.k_rl = pyo.Expression(expr=m.rl_score, doc="share of the ScaleRL gain reached [-]")
     m.k_test_time = pyo.Expression(expr=sum(

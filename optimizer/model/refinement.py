@@ -141,6 +141,58 @@ def prune(m: pyo.ConcreteModel, solver=None, size: int | None = None) -> None:
     remove_cuts(m, drop, solver)
 
 
+def refresh(m: pyo.ConcreteModel, solver=None) -> None:
+    """After ``apply_laws``: recompute every pooled cut at its own point under the new laws, rebuild the RL
+    curve's convex side at the same breakpoints (or drop it if sigma is no longer S-shaped), and move
+    the RL compute's bound. Every cut stays a tangent of the curve it bounds, so the pool stays valid."""
+    from optimizer.model.law_params import rl_upper_bound
+
+    if getattr(m, "pool_law_version", 0) == getattr(m, "law_version", 0):
+        return
+    m.pool_law_version = m.law_version
+    m.rl_effective_flop.setub(rl_upper_bound(m.approximations))
+    if solver is not None:
+        solver.update_variables([m.rl_effective_flop])
+    held = list(getattr(m, "refinement_active", {}))
+    if held:
+        used = dict(m.refinement_used)
+        remove_cuts(m, held, solver)
+        fresh = [tangent_at(m, cut.term, cut.at) for cut in held]
+        add_cuts(m, [cut for cut in fresh if cut is not None], solver)
+        for old, cut in zip(held, fresh, strict=True):
+            if cut is not None:
+                m.refinement_used[cut] = used[old]
+    if getattr(m, "refinement_log", []):
+        if m.approximations.rl_convex is None:  # sigma is concave now: no convex side to bound
+            m.refinement_log = []
+            if solver is not None:
+                solver.remove_block(m.rl_curve)
+            m.del_component(m.rl_curve)
+            m.structure_version = getattr(m, "structure_version", 0) + 1
+        else:
+            rebuild_rl_curve(m, solver)
+
+
+def tangent_at(m: pyo.ConcreteModel, term: str, at: float) -> Cut | None:
+    """The tangent cut of ``term`` at ``at`` under ``m``'s laws (None: an RL point on the convex side)."""
+    from optimizer.model.approximations import rl_tangent_start
+
+    sc = m.scenario
+    if term == "data_loss":
+        f = float(laws.data_term(at * units.TOKENS, sc.loss_law))
+        slope = -sc.loss_law.beta * f / at
+        return Cut(term, slope, f - slope * at, at)
+    if term == "repetition":
+        efold = sc.data.repetition_efold
+        phi, slope = float(laws.repetition_value(at, efold)), float(laws.repetition_slope(at, efold))
+        return Cut(term, slope, phi - slope * at, at)
+    if at < rl_tangent_start(sc):
+        return None
+    mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
+    slope = float(laws.rl_fraction_slope(at, mid, expo))
+    return Cut(term, slope, float(laws.rl_fraction(at, mid, expo)) - slope * at, at)
+
+
 def tangent_constraints(m: pyo.ConcreteModel):
     """(cut, its constraint) for every tangent refinement the model holds (breakpoints have none)."""
     return iter(getattr(m, "refinement_active", {}).items())
@@ -192,15 +244,13 @@ def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
         phi = float(laws.repetition_value(ratio, efold))
         points.add(stock * phi)
         if value(m.effective_tokens) - stock * phi > MIN_IMPROVEMENT * max(1.0, stock * phi):
-            slope = float(laws.repetition_slope(ratio, efold))
-            cuts.append(Cut("repetition", slope, phi - slope * ratio, ratio))
+            cuts.append(tangent_at(m, "repetition", ratio))
     for point in sorted(points):
         if point > 0:
             f = float(laws.data_term(point * units.TOKENS, law))
             model_f = max(cut.slope * point + cut.intercept for cut in data_loss_cuts(m))
             if f - model_f > MIN_IMPROVEMENT * max(1.0, f):
-                slope = -law.beta * f / point
-                cuts.append(Cut("data_loss", slope, f - slope * point, point))
+                cuts.append(tangent_at(m, "data_loss", point))
     # RL: a tangent on the concave side, a breakpoint on the convex side of an S-shaped curve
     from optimizer.model.approximations import rl_tangent_start
     from optimizer.model.exact import chosen_model
@@ -210,10 +260,31 @@ def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
     exact_rl = float(laws.rl_fraction(x, mid, expo))
     if x > 0 and value(m.rl_score) - exact_rl > MIN_IMPROVEMENT:
         if x >= rl_tangent_start(sc):
-            slope = float(laws.rl_fraction_slope(x, mid, expo))
-            cuts.append(Cut("rl", slope, exact_rl - slope * x, x))
+            cuts.append(tangent_at(m, "rl", x))
         else:
             cuts.append(Cut("rl_break", 0.0, 0.0, x))
+    return cuts
+
+
+def solution_tangents(m: pyo.ConcreteModel) -> list[Cut]:
+    """The exact laws' tangents at the current solution, for each term (RL only on sigma's concave side):
+    with them the LP's duals are the exact laws' marginal values at the plan, whichever pool cuts a
+    persistent model happens to hold."""
+    from optimizer.model.approximations import rl_tangent_start
+
+    sc = m.scenario
+    tokens = sum(value(m.tokens[k]) for k in m.MODELS)
+    stock = value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
+    points = {value(m.effective_tokens)}
+    cuts = []
+    if stock > 0 and tokens > 0:
+        ratio = tokens / stock
+        cuts.append(tangent_at(m, "repetition", ratio))
+        points.add(stock * float(laws.repetition_value(ratio, sc.data.repetition_efold)))
+    cuts += [tangent_at(m, "data_loss", point) for point in sorted(points) if point > 0]
+    x = value(m.rl_effective_flop)
+    if x > 0 and x >= rl_tangent_start(sc):
+        cuts.append(tangent_at(m, "rl", x))
     return cuts
 
 
