@@ -1,9 +1,9 @@
 """Solve a built model with HiGHS (Pyomo's persistent interface) and fail loudly unless optimal.
 
-Marginal values come from a second, continuous solve with every integer and
-binary fixed at its optimum (PyPSA's approach): the LP's duals are
-d objective / d right-hand side, i.e. the value of one more unit of budget,
-power or data given the chosen sites and menu options.
+Marginal values come from a second, continuous solve on the same HiGHS model with
+every integer and binary fixed at its optimum (PyPSA's approach, ``optimizer.duals``):
+the LP's duals are d objective / d right-hand side, i.e. the value of one more unit
+of budget, power or data given the chosen sites and menu options.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def new_solver(m: pyo.ConcreteModel) -> Highs:
     return persistent_highs(m, rel_gap=m.scenario.approximation.mip_rel_gap)
 
 
-# re-solves change only Param values (and, for the dual twin, fixed variables): skip the rest. Param
+# re-solves change only Param values (refinement fixes integers and says so itself): skip the rest. Param
 # values are pushed by ``sync_parameters`` only when one changed: re-sending unchanged objective
 # coefficients makes HiGHS drop its incumbent, so every re-solve would start cold
 STRUCTURAL_CHECKS = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
@@ -63,7 +63,7 @@ STRUCTURAL_CHECKS = ("check_for_new_or_removed_constraints", "check_for_new_or_r
                      "update_named_expressions", "update_objective", "update_parameters")
 
 
-def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, variables_change: bool = False) -> Highs:
+def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None) -> Highs:
     """Pyomo's persistent HiGHS holding ``m``, checking before each solve only what may change."""
     solver = Highs()
     config = solver.config
@@ -73,7 +73,7 @@ def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None, vari
     config.solver_options["output_flag"] = False  # no log for Pyomo to capture: saves time per solve
     # refinement verifies the exact laws to ~1e-9: rows must hold that finely (HiGHS defaults to 1e-7)
     config.solver_options.update(primal_feasibility_tolerance=1e-9, mip_feasibility_tolerance=1e-9)
-    for check in STRUCTURAL_CHECKS + (() if variables_change else ("update_vars",)):
+    for check in STRUCTURAL_CHECKS + ("update_vars",):
         setattr(config.auto_updates, check, False)
     solver.set_instance(m)
     # no HiGHS log at all, also for the coefficient updates Pyomo pushes before each solve
@@ -116,7 +116,7 @@ def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float |
 
 
 def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None,
-               explain: bool = True, objective: str | None = None, dual_twin: DualTwin | None = None) -> SolveOutcome:
+               explain: bool = True, objective: str | None = None) -> SolveOutcome:
     """Re-solve ``m`` on a persistent solver with adaptive refinement; load values; raise unless optimal.
 
     ``objective`` defaults to the scenario's. max_capability is lexicographic: stage 1 finds K*;
@@ -124,8 +124,8 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     not buy what adds no capability. min_cost reports the cost subject to K >= capability_target under
     the exact laws. 'active' solves whatever objective is active (near-optimal alternatives), with any
     capability floor held under the exact laws. Each stage adds tangent cuts at its solution and
-    re-solves until the model agrees with the exact laws (``refine``). Marginal values come from
-    ``dual_twin`` when a sweep keeps one for ``m``, else from a fresh twin.
+    re-solves until the model agrees with the exact laws (``refine``). Marginal values come from the
+    fixed-integer LP on the same HiGHS model (``optimizer.duals``).
     """
     from optimizer.model.refinement import prune, refresh
 
@@ -159,7 +159,9 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
         outcome = SolveOutcome("optimal", float(value), bound, stats.seconds, model_objective=float(value))
     outcome.refinement_cuts, outcome.refinement_solves = stats.cuts, stats.solves
     if duals:
-        outcome.duals = (dual_twin or DualTwin(m)).values()
+        from optimizer.duals import marginal_values
+
+        outcome.duals = marginal_values(solver, m)
     return outcome
 
 
@@ -306,78 +308,3 @@ def _optimal(result, m: pyo.ConcreteModel, explain: bool):
 
 def _seconds(result) -> float:
     return float(getattr(result.timing_info, "wall_time", 0.0) or 0.0)
-
-
-class DualTwin:
-    """A continuous copy of ``m`` on its own persistent HiGHS, for marginal values.
-
-    Built once (clone, relax integers, load into HiGHS); before each LP solve it copies m's mutable
-    Param values and fixes its relaxed integers at m's current values, so a sweep never re-clones."""
-
-    def __init__(self, m: pyo.ConcreteModel):
-        self.source = m
-        self.lp = m.clone()
-        variables = zip(m.component_data_objects(pyo.Var, descend_into=True),
-                        self.lp.component_data_objects(pyo.Var, descend_into=True), strict=True)
-        self.integers = [(var, twin) for var, twin in variables if var.is_integer()]
-        params = zip(m.component_objects(pyo.Param, descend_into=True),
-                     self.lp.component_objects(pyo.Param, descend_into=True), strict=True)
-        self.params = [(param[i], twin[i]) for param, twin in params if param.mutable for i in param]
-        pyo.TransformationFactory("core.relax_integer_vars").apply_to(self.lp)
-        self.solver = persistent_highs(self.lp, variables_change=True)
-
-    def values(self) -> dict[str, float]:
-        """Duals at m's current solution: budget [obj / 1e9 USD], power [obj / MW], unique data
-        [obj / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point].
-
-        Besides m's cuts, the LP holds the exact laws' tangents at m's solution (``solution_tangents``), so
-        the duals are the exact laws' marginal values there, not a kink's subgradient that depends on
-        which cuts a persistent model holds after the points before this one."""
-        from optimizer.model.refinement import add_cuts, new_cuts, remove_cuts, replay, solution_tangents
-
-        if not replay(self.source, self.lp, self.solver):  # cuts refinement added to m since the clone
-            self.__init__(self.source)  # m rebuilt its piecewise part: clone it again
-        for param, twin in self.params:
-            twin.value = param.value
-        self.lp.rl_effective_flop.setub(self.source.rl_effective_flop.ub)  # the laws' bound (law sweeps move it)
-        for var, twin in self.integers:
-            if var.value is None:
-                twin.unfix()
-            else:
-                twin.fix(round(var.value))
-        lp = self.lp
-        at_plan = new_cuts(lp, solution_tangents(self.source))
-        add_cuts(lp, at_plan, self.solver)
-        try:
-            # solve from scratch, not from the last point's basis: a degenerate LP has many dual solutions,
-            # and a sweep's duals must not depend on the order of its points or on how they are chunked
-            self.solver._solver_model.clearSolver()  # the highspy.Highs the persistent interface holds
-            result = run(self.solver, lp)
-            if result.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-                return {}
-            dual = result.solution_loader.get_duals()
-            values = {"budget": dual.get(lp.budget, 0.0)}
-            for s in lp.SITES:
-                values[f"power[{s}]"] = dual.get(lp.power[s], 0.0)
-            values["unique_data"] = unique_data_value(lp, dual)
-            if lp.scenario.objective == "min_cost":
-                values["capability_floor"] = dual.get(lp.capability_floor, 0.0)
-            return values
-        finally:
-            remove_cuts(lp, at_plan, self.solver)
-
-
-def unique_data_value(lp: pyo.ConcreteModel, dual) -> float:
-    """d objective / d U by the envelope theorem: sum of each data constraint's dual x its U coefficient."""
-    epochs = pyo.value(lp.p_data_max_epochs)
-    total = dual.get(lp.data_stock, 0.0) * epochs
-    total += sum(dual.get(lp.repetition_value[j], 0.0) * pyo.value(lp.repetition_intercept[j])
-                 for j in lp.REPETITION_CUTS)
-    if hasattr(lp, "refinement_cuts"):  # refinement's repetition cuts hold U' too
-        from optimizer.model.refinement import tangent_constraints
-
-        total += sum(dual.get(constraint, 0.0) * cut.intercept
-                     for cut, constraint in tangent_constraints(lp) if cut.term == "repetition")
-    total += sum(dual.get(lp.tokens_only_for_chosen[k], 0.0) * epochs * round(pyo.value(sum(
-        lp.pick[k, t] for t in lp.THINKING))) for k in lp.MODELS)
-    return total

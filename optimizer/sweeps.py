@@ -5,8 +5,9 @@ point changes those Params (``m.param_paths``) and re-solves on the persistent
 HiGHS instance. A scaling-law parameter (``optimizer.model.law_params.LAW_PATHS``)
 is data too: the point's laws are recomputed into the cut coefficients in place.
 A path that is neither (a menu, an architecture) is structural: the point is
-solved on a model rebuilt for it, and the table says so in the ``rebuilt`` column. Every point is validated as a whole scenario first,
-so a bad value fails before any solve with the usual ``(where, key) | ...`` error.
+solved on a model rebuilt for it, and the table says so in the ``rebuilt`` column.
+Every point is validated as a whole scenario first, so a bad value fails before
+any solve with the usual ``(where, key) | ...`` error.
 
 The result is one tidy table: one row per point with its inputs, status,
 objective, allocation and the duals of budget, power and data.
@@ -291,20 +292,20 @@ def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], duals: bool = 
         return list(iter_solve(sc, chunk, duals, mutable or frozenset(p for _, pt in chunk for p in pt)))
 
 
-# this process's persistent model: (key, model, solver, dual twin); a worker keeps it between chunks
+# this process's persistent model: (key, model, solver); a worker keeps it between chunks
 _MODEL_CACHE: list[tuple] = []
 
 
-def persistent_model(sc: Scenario, mutable: frozenset, duals: bool):
-    """The model for ``sc`` with ``mutable`` paths, its persistent solver and dual twin, built once per process."""
+def persistent_model(sc: Scenario, mutable: frozenset):
+    """The model for ``sc`` with ``mutable`` paths and its persistent solver, built once per process."""
     from optimizer.model import build_model
-    from optimizer.solver import DualTwin, new_solver
+    from optimizer.solver import new_solver
 
-    key = (sc.model_dump_json(), mutable, duals)
+    key = (sc.model_dump_json(), mutable)
     if _MODEL_CACHE and _MODEL_CACHE[0][0] == key:
         return _MODEL_CACHE[0][1:]
     m = build_model(sc, mutable=mutable)
-    entry = (m, new_solver(m), DualTwin(m) if duals else None)
+    entry = (m, new_solver(m))
     _MODEL_CACHE[:] = [(key, *entry)]
     return entry
 
@@ -314,7 +315,7 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutabl
     from optimizer.model import build_model
     from optimizer.model.law_params import LAW_PATHS, LawShapeChanged
 
-    m, solver, twin = persistent_model(sc, mutable, duals)
+    m, solver = persistent_model(sc, mutable)
     for index, point in chunk:
         structural = [p for p in point if p not in m.param_paths and not (m.laws_mutable and p in LAW_PATHS)]
         if not structural:
@@ -323,12 +324,12 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutabl
             except LawShapeChanged:
                 structural = [p for p in point if p in LAW_PATHS]
         if structural:
-            model, point_solver, point_twin = build_model(point_scenario(sc, point), mutable=()), None, None
+            model, point_solver = build_model(point_scenario(sc, point), mutable=()), None
         else:
             set_params(m, sc, point)
-            model, point_solver, point_twin = m, solver, twin
+            model, point_solver = m, solver
         yield {"point": index, **{f"in:{k}": v for k, v in point.items()},
-               "rebuilt": bool(structural), **solve_point(model, point_solver, duals, point_twin)}
+               "rebuilt": bool(structural), **solve_point(model, point_solver, duals)}
 
 
 def set_laws(m, sc: Scenario, point: Point) -> None:
@@ -355,14 +356,14 @@ def base_value(sc: Scenario, path: str) -> float:
     return 0.0 if value is None else float(value)
 
 
-def solve_point(m, solver, duals: bool, dual_twin=None) -> dict[str, Any]:
+def solve_point(m, solver, duals: bool) -> dict[str, Any]:
     """Solve one point and flatten the plan into a row (NaNs and the status when not optimal)."""
     from optimizer.errors import InfeasibleError, SolveError
     from optimizer.results import point_row
     from optimizer.solver import new_solver, solve_with
 
     try:
-        outcome = solve_with(solver or new_solver(m), m, duals=duals, explain=False, dual_twin=dual_twin)
+        outcome = solve_with(solver or new_solver(m), m, duals=duals, explain=False)
     except InfeasibleError:
         return {"status": "infeasible"}
     except SolveError as exc:

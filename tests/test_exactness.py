@@ -7,6 +7,7 @@ wide token domain.
 
 import collections
 
+import pyomo.environ as pyo
 import pytest
 from conftest import BASELINE
 from tiny import tiny
@@ -15,7 +16,7 @@ from optimizer.model import build_model
 from optimizer.model.exact import exact_values
 from optimizer.run import solve_scenario
 from optimizer.scenario import load_scenario
-from optimizer.solver import DualTwin, new_solver, solve_with
+from optimizer.solver import new_solver, solve_with, sync_parameters
 from optimizer.sweeps import run_sweep
 
 # the RL curve and index scale in force when issue 8 measured these cases (before the sourced ScaleRL fit)
@@ -91,14 +92,14 @@ def test_the_cut_pool_stays_small_and_pruning_changes_no_answer(monkeypatch):
     monkeypatch.setattr(refinement, "POOL_SIZE", 1)
     sc = baseline()
     m = build_model(sc, mutable={"budget_usd"})
-    solver, twin = new_solver(m), DualTwin(m)
+    solver = new_solver(m)
     budgets = (1.0e11, 1.3e11, 1.6e11, 1.9e11)
     for budget in budgets:
         m.p_budget_usd.value = budget / 1e9
-        outcome = solve_with(solver, m, dual_twin=twin)
+        outcome = solve_with(solver, m)
         fresh = solve_scenario(baseline(f"budget_usd={budget}")).summary["capability_index"]
         assert outcome.objective == pytest.approx(fresh, abs=2e-6)
-        assert list(twin.lp.refinement_active) == list(m.refinement_active)  # the twin mirrors the pool
+        assert outcome.duals == pytest.approx(reference_duals(m), rel=1e-6, abs=1e-12)
         assert len(list(m.refinement_cuts.values())) == len(m.refinement_active)
     held = collections.Counter(cut.term for cut in m.refinement_active)
     refinement.prune(m, solver)
@@ -125,14 +126,46 @@ def test_cuts_are_valid_outer_approximations():
     assert sum(1 for _ in m.refinement_cuts.values()) == len(m.refinement_active) > 0
 
 
-def test_duals_include_refinement_cuts_and_the_twin_replays_them():
+def reference_duals(m):
+    """The duals computed independently: a clone of m with integers fixed and relaxed, the exact tangents at
+    the plan added, solved by a fresh HiGHS (the 'continuous twin' the lean dual step replaced)."""
+    from optimizer.duals import named_duals
+    from optimizer.model.refinement import add_cuts, new_cuts, solution_tangents
+    from optimizer.solver import persistent_highs, run
+
+    lp = m.clone()
+    for var in lp.component_data_objects(pyo.Var, descend_into=True):
+        if var.is_integer():
+            var.fix(round(var.value))
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(lp)
+    add_cuts(lp, new_cuts(lp, solution_tangents(lp)))
+    solver = persistent_highs(lp)
+    dual = run(solver, lp).solution_loader.get_duals()
+    return named_duals(lp, dual)
+
+
+def lp_snapshot(highs) -> tuple:
+    lp = highs.getLp()
+    return (list(lp.col_lower_), list(lp.col_upper_), list(lp.col_cost_), list(lp.row_lower_), list(lp.row_upper_),
+            list(lp.integrality_), list(lp.a_matrix_.value_))
+
+
+def test_duals_come_from_the_same_highs_model_and_match_an_independent_lp():
+    from optimizer.duals import marginal_values
+
     sc = baseline()
     m = build_model(sc, mutable=())
-    twin = DualTwin(m)  # cloned before refinement adds its cuts
-    outcome = solve_with(new_solver(m), m, dual_twin=twin)
-    assert len(m.refinement_active) > 0 and list(twin.lp.refinement_active) == list(m.refinement_active)
-    assert sum(1 for _ in twin.lp.refinement_cuts.values()) == sum(1 for _ in m.refinement_cuts.values())
-    assert set(outcome.duals) >= {"budget", "unique_data"} and outcome.duals["unique_data"] >= 0
+    solver = new_solver(m)
+    outcome = solve_with(solver, m, duals=False)
+    assert len(m.refinement_active) > 0
+    sync_parameters(solver, m)  # the scenario's objective weights, back after stage 2 (as any solve pushes them)
+    before = lp_snapshot(solver._solver_model)
+    duals = marginal_values(solver, m)
+    assert set(duals) >= {"budget", "unique_data"} and duals["unique_data"] >= 0
+    assert duals == pytest.approx(reference_duals(m), rel=1e-6, abs=1e-12)
+    # the MILP is restored: bounds, integrality, rows and costs as they were
+    assert lp_snapshot(solver._solver_model) == before
+    assert solve_with(solver, m, duals=False).objective == pytest.approx(outcome.objective, abs=2e-6)
 
 
 def rl_only(**changes):

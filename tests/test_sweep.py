@@ -18,7 +18,7 @@ from optimizer.model import build_model
 from optimizer.plot import sweep_lines
 from optimizer.run import solve_scenario
 from optimizer.scenario import load_scenario
-from optimizer.sweeps import point_scenario, grid, one_at_a_time, parse_param, run_sweep, tornado_points, tornado_table
+from optimizer.sweeps import grid, one_at_a_time, parse_param, point_scenario, run_sweep, tornado_points, tornado_table
 
 FLOP_PER_NODE = H200_FLOP_PER_NODE_DAY * 0.5 * 10
 PRE_NODES = 6 * 70e9 * 1e12 / FLOP_PER_NODE

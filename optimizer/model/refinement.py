@@ -20,8 +20,7 @@ cuts over a 200-point sweep doubled its MILPs' time), so before each solve the p
 ``POOL_SIZE`` refinement cuts per term, dropping those that held at no solution for the longest time
 (dropping a valid cut only loosens the outer approximation; refinement adds it again if a plan needs
 it). ``m.refinement_active`` maps each cut held to its constraint; ``m.refinement_log`` lists every
-breakpoint added (they rebuild the piecewise part and are never dropped). A copy of the model (the
-dual twin) mirrors the pool with ``replay``.
+breakpoint added (they rebuild the piecewise part and are never dropped).
 """
 
 from __future__ import annotations
@@ -168,7 +167,6 @@ def refresh(m: pyo.ConcreteModel, solver=None) -> None:
             if solver is not None:
                 solver.remove_block(m.rl_curve)
             m.del_component(m.rl_curve)
-            m.structure_version = getattr(m, "structure_version", 0) + 1
         else:
             rebuild_rl_curve(m, solver)
 
@@ -213,20 +211,6 @@ def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
     build_rl_curve(m, curve)
     if solver is not None:
         solver.add_block(m.rl_curve)
-    m.structure_version = getattr(m, "structure_version", 0) + 1
-
-
-def replay(source: pyo.ConcreteModel, target: pyo.ConcreteModel, solver=None) -> bool:
-    """Give ``target`` (a clone of ``source``) the same pool of cuts as ``source`` holds now.
-
-    Returns False, changing nothing, when ``source`` rebuilt its piecewise part since: re-clone then."""
-    ensure_containers(target)
-    if getattr(source, "structure_version", 0) != getattr(target, "structure_version", 0):
-        return False
-    held = getattr(source, "refinement_active", {})
-    remove_cuts(target, [cut for cut in target.refinement_active if cut not in held], solver)
-    add_cuts(target, [cut for cut in held if cut not in target.refinement_active], solver)
-    return True
 
 
 def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
