@@ -8,6 +8,7 @@ of budget, power or data given the chosen sites and menu options.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -78,6 +79,8 @@ def persistent_highs(m: pyo.ConcreteModel, *, rel_gap: float | None = None) -> H
     solver.set_instance(m)
     # no HiGHS log at all, also for the coefficient updates Pyomo pushes before each solve
     solver._solver_model.setOptionValue("output_flag", False)
+    with contextlib.suppress(AttributeError):
+        list(_changed(solver))  # record what set_instance sent, so the first re-solve sends only changes
     return solver
 
 
@@ -106,8 +109,68 @@ def sync_parameters(solver: Highs, m: pyo.ConcreteModel) -> None:
         solver._pushed_parameters = None
     values = tuple(p.value for p in cached[1])
     if getattr(solver, "_pushed_parameters", None) != values:
-        solver.update_parameters()
+        push_changed_values(solver)
         solver._pushed_parameters = values
+
+
+def push_changed_values(solver: Highs) -> None:
+    """Send HiGHS only the coefficients and bounds whose values changed since they were last sent.
+
+    Pyomo's ``update_parameters`` re-sends every coefficient that holds a mutable Param, and HiGHS treats
+    any re-sent value as a change to the model: an unchanged objective coefficient sent again drops its
+    incumbent, so every re-solve would start cold. This walks the same helpers and sends what differs.
+    Pyomo's helper classes are internal: if their shape ever changes, this falls back to
+    ``update_parameters`` (correct, only slower)."""
+    try:
+        changes = list(_changed(solver))
+    except AttributeError:
+        solver.update_parameters()
+        return
+    if not changes:
+        return
+    solver._sol = None  # as update_parameters does: the last solution no longer describes the model
+    if solver._last_results_object is not None:
+        solver._last_results_object.solution_loader.invalidate()
+    for send, arguments in changes:
+        send(*arguments)
+
+
+def _changed(solver: Highs):
+    """(HiGHS method, arguments) for each mutable value that differs from the one last sent."""
+    sent = solver.__dict__.setdefault("_sent_values", {})
+    highs = solver._solver_model
+    rows, columns = solver._pyomo_con_to_solver_con_map, solver._pyomo_var_to_solver_var_map
+
+    def differs(helper, current) -> bool:
+        if sent.get(id(helper), (None,))[0] == current:
+            return False
+        sent[id(helper)] = (current, helper)  # the helper is kept so its id is never reused
+        return True
+
+    for con, helpers in solver._mutable_helpers.items():
+        for helper in helpers:
+            if hasattr(helper, "pyomo_var_id"):  # a linear coefficient
+                current = pyo.value(helper.expr)
+                if differs(helper, current):
+                    yield highs.changeCoeff, (rows[con], columns[helper.pyomo_var_id], current)
+            else:  # the row's bounds
+                current = (pyo.value(helper.lower_expr), pyo.value(helper.upper_expr))
+                if differs(helper, current):
+                    yield highs.changeRowBounds, (rows[con], *current)
+    for _, (_, helper) in solver._mutable_bounds.items():
+        current = (pyo.value(helper.lower_expr), pyo.value(helper.upper_expr))
+        if differs(helper, current):
+            yield highs.changeColBounds, (columns[helper.pyomo_var_id], *current)
+    objective = solver._mutable_objective
+    if objective.quadratic_coefs:
+        raise AttributeError("quadratic objective")  # none here; let Pyomo handle it
+    current = pyo.value(objective.constant.expr)
+    if differs(objective.constant, current):
+        yield highs.changeObjectiveOffset, (current,)
+    for helper in objective.linear_coefs:
+        current = pyo.value(helper.expr)
+        if differs(helper, current):
+            yield highs.changeColCost, (columns[helper.pyomo_var_id], current)
 
 
 def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None) -> SolveOutcome:

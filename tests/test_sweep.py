@@ -250,3 +250,22 @@ def test_sweep_duals_do_not_depend_on_the_previous_point():
     alone = run_sweep(sc, [{"budget_usd": 2.5e11}], progress=False).iloc[0]
     duals = [c for c in alone.index if c.startswith("dual:")]
     assert len(duals) == 4 and after[duals].tolist() == pytest.approx(alone[duals].tolist(), rel=1e-6, abs=1e-8)
+
+
+def test_a_re_solve_sends_highs_only_the_values_that_changed():
+    from optimizer.model.objective import use_objective
+    from optimizer.solver import _changed, new_solver, push_changed_values
+
+    m = build_model(load_scenario("scenarios/baseline.yaml"), mutable={"budget_usd"})
+    solver = new_solver(m)
+    assert list(_changed(solver)) == []  # what set_instance sent is recorded
+    m.p_budget_usd.value = 123.0
+    changes = list(_changed(solver))
+    budget_row = solver._pyomo_con_to_solver_con_map[m.budget]
+    assert [(send.__name__, args[0], args[2]) for send, args in changes] == [("changeRowBounds", budget_row, 123.0)]
+    assert list(_changed(solver)) == []  # sent once
+    use_objective(m, "min_cost")  # the two objective weights switch: two costs, nothing else
+    assert sorted(send.__name__ for send, _ in _changed(solver)) == ["changeColCost", "changeColCost"]
+    use_objective(m, "max_capability")
+    push_changed_values(solver)
+    assert solver._solver_model.getLp().col_cost_[solver._pyomo_var_to_solver_var_map[id(m.capability_value)]] == 1.0
