@@ -72,19 +72,22 @@ def sweep_points(sc: Scenario, params: ParamSpec, grid: bool = False) -> list[di
 
 
 def sweep(sc: Scenario, params: ParamSpec, *, grid: bool = False, workers: int = 1, executor: str = "process",
-          scheduler: str | None = None, duals: bool = True, progress: bool = False, out: str | Path | None = None,
-          force: bool = False, resume: bool = False) -> pd.DataFrame:
+          scheduler: str | None = None, duals: bool = True, stage2: bool = True, progress: bool = False,
+          out: str | Path | None = None, force: bool = False, resume: bool = False) -> pd.DataFrame:
     """One row per point: inputs ``in:*``, status, objective, allocation and duals.
+
+    ``duals=False`` skips the marginal values and ``stage2=False`` the lexicographic second stage (the
+    capability is the same; the cost is then not minimised at it): rows say what was skipped.
 
     With ``out``, finished points are saved as they come (``points.jsonl``) and the tables and report are
     written at the end; ``resume=True`` continues an interrupted sweep in ``out``."""
     points = sweep_points(sc, params, grid)
     return run_points(sc, points, {"sweep": None}, workers=workers, executor=executor, scheduler=scheduler,
-                      duals=duals, progress=progress, out=out, force=force, resume=resume)["sweep"]
+                      duals=duals, stage2=stage2, progress=progress, out=out, force=force, resume=resume)["sweep"]
 
 
 def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 1, executor: str = "process",
-               scheduler: str | None = None, duals: bool = True, progress: bool = False,
+               scheduler: str | None = None, duals: bool = True, stage2: bool = True, progress: bool = False,
                out: str | Path | None = None, force: bool = False, resume: bool = False,
                prepare=None, title: str | None = None) -> dict[str, pd.DataFrame]:
     """Run ``points`` (saving them in ``out`` as they finish); the result is ``{names' first: table}``.
@@ -105,10 +108,10 @@ def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 
     journal = None
     try:
         if directory is not None:
-            journal = Journal(directory, sc, points, duals, resume)
+            journal = Journal(directory, sc, points, {"duals": duals, "stage2": stage2}, resume)
         finish, plan = prepare() if prepare else (None, None)
         table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler, duals=duals,
-                             progress=progress, journal=journal, validated=True)
+                             stage2=stage2, progress=progress, journal=journal, validated=True)
         tables = finish(table) if finish else {next(iter(names)): table}
         if journal is not None:
             journal.close()

@@ -287,6 +287,8 @@ def sweep(
     resume: ResumeOpt = False,
     yes: YesOpt = False,
     no_duals: Annotated[bool, typer.Option("--no-duals", help="skip the marginal values (dual:* columns)")] = False,
+    stage1_only: Annotated[bool, typer.Option("--stage1-only", help=(
+        "skip the second stage (cost minimised at the best capability): same capability, cost not minimised"))] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -300,7 +302,8 @@ def sweep(
         points = api.sweep_points(sc, param, grid_)
         options = run_options(workers, executor, scheduler, out, force, resume)
         confirm_size(points, options["workers"], yes)
-        tables = api.run_points(sc, points, {"sweep": None}, title="sweep", duals=not no_duals, **options)
+        tables = api.run_points(sc, points, {"sweep": None}, title="sweep", duals=not no_duals,
+                                stage2=not stage1_only, **options)
     finish(tables, out, json_)
 
 

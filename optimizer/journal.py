@@ -1,6 +1,6 @@
 """A sweep's finished points, saved as they come: ``points.jsonl`` in the ``--out`` directory.
 
-Line 1 is a header with the sweep's fingerprint (the scenario, the points and whether duals are
+Line 1 is a header with the sweep's fingerprint (the scenario, the points and whether duals and stage 2 are
 computed); each further line is one finished row. Rows are flushed as they are written and fsynced
 at most once a second, so an interrupted or crashed sweep keeps every finished point; ``--resume``
 reads them back, checks the fingerprint and solves only the rest. A torn last line (a crash
@@ -26,17 +26,17 @@ NAME = "points.jsonl"
 FORMAT = "optimizer-sweep-journal/1"
 
 
-def fingerprint(sc: Scenario, points: Sequence[dict], duals: bool) -> str:
-    document = {"scenario": sc.model_dump(mode="json"), "points": list(points), "duals": duals}
+def fingerprint(sc: Scenario, points: Sequence[dict], work: dict) -> str:
+    document = {"scenario": sc.model_dump(mode="json"), "points": list(points), **work}
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class Journal:
     """Append-only record of finished sweep rows (see the module docstring)."""
 
-    def __init__(self, directory: OutputDir, sc: Scenario, points: Sequence[dict], duals: bool, resume: bool):
+    def __init__(self, directory: OutputDir, sc: Scenario, points: Sequence[dict], work: dict, resume: bool):
         self.path = directory.path / NAME
-        self.key = fingerprint(sc, points, duals)
+        self.key = fingerprint(sc, points, work)
         self.done: dict[int, dict[str, Any]] = {}
         if resume:
             self.done = self._read(directory)
@@ -62,7 +62,8 @@ class Journal:
             header = {}
         if header.get("format") != FORMAT or header.get("fingerprint") != self.key:
             raise OptimizerError(f"{where} | the saved points belong to a different sweep (another scenario, "
-                                 "points or --no-duals). Fix: resume with the same command, or use a new --out")
+                                 "points, --no-duals or --stage1-only). Fix: resume with the same command, "
+                                 "or use a new --out")
         rows: dict[int, dict[str, Any]] = {}
         for line in lines[1:]:
             try:

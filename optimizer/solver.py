@@ -179,12 +179,13 @@ def solve_model(m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float |
 
 
 def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_limit: float | None = None,
-               explain: bool = True, objective: str | None = None) -> SolveOutcome:
+               explain: bool = True, objective: str | None = None, second_stage: bool = True) -> SolveOutcome:
     """Re-solve ``m`` on a persistent solver with adaptive refinement; load values; raise unless optimal.
 
     ``objective`` defaults to the scenario's. max_capability is lexicographic: stage 1 finds K*;
     stage 2 minimises cost subject to K >= K* - tol max(1, |K*|) under the exact laws, so the plan does
-    not buy what adds no capability. min_cost reports the cost subject to K >= capability_target under
+    not buy what adds no capability (``second_stage=False`` skips it: K is the same, the cost may not be
+    the least that reaches it). min_cost reports the cost subject to K >= capability_target under
     the exact laws. 'active' solves whatever objective is active (near-optimal alternatives), with any
     capability floor held under the exact laws. Each stage adds tangent cuts at its solution and
     re-solves until the model agrees with the exact laws (``refine``). Marginal values come from the
@@ -198,15 +199,16 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     stats = Refinement()
     if objective_kind == "max_capability":
         first, k_exact = refine(solver, m, time_limit, explain, stats, maximise=True)
-        k_model = first.incumbent_objective
-        tol = m.scenario.approximation.capability_tolerance * max(1.0, abs(k_exact))
-        use_objective(m, "min_cost")
-        warm_start(solver)  # stage 1's plan meets stage 2's floor: a feasible start
-        try:
-            _, k_plan = refine(solver, m, time_limit, False, stats, floor=k_exact - tol, margin=tol / 2)
-        finally:
-            use_objective(m, "max_capability")
-            m.capability_target.value = FLOOR_OFF
+        k_model, k_plan = first.incumbent_objective, k_exact
+        if second_stage:
+            tol = m.scenario.approximation.capability_tolerance * max(1.0, abs(k_exact))
+            use_objective(m, "min_cost")
+            warm_start(solver)  # stage 1's plan meets stage 2's floor: a feasible start
+            try:
+                _, k_plan = refine(solver, m, time_limit, False, stats, floor=k_exact - tol, margin=tol / 2)
+            finally:
+                use_objective(m, "max_capability")
+                m.capability_target.value = FLOOR_OFF
         outcome = SolveOutcome("optimal", k_plan, k_model, stats.seconds, model_objective=k_model)
     else:
         target = m.capability_target.value

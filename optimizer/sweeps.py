@@ -98,8 +98,21 @@ def point_scenario(sc: Scenario, point: Point) -> Scenario:
     return validate_scenario(raw, f"{sc.name} sweep point {point}")
 
 
+@dataclass(frozen=True)
+class Work:
+    """What each point solves: the lexicographic second stage (``stage2``: cost minimised at K*, so the
+    plan buys nothing that adds no capability) and the marginal values (``duals``). A sweep that needs
+    neither skips them; its rows then say so in a ``skipped`` column."""
+
+    duals: bool = True
+    stage2: bool = True
+
+    def skipped(self) -> str:
+        return ", ".join(name for name, on in (("stage 2", self.stage2), ("duals", self.duals)) if not on)
+
+
 def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, executor: str = "process",
-              scheduler: str | None = None, duals: bool = True, progress: bool = True,
+              scheduler: str | None = None, duals: bool = True, stage2: bool = True, progress: bool = True,
               journal: Journal | None = None, validated: bool = False) -> pd.DataFrame:
     """Solve every point; one row per point, in the order given.
 
@@ -119,6 +132,7 @@ def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, execut
     pending = [(i, p) for i, p in enumerate(points) if i not in done]
     rows = list(done.values())
     mutable = frozenset(path for point in points for path in point)
+    work = Work(duals=duals, stage2=stage2)
 
     def finished(part: list[dict]) -> None:
         rows.extend(part)
@@ -129,13 +143,13 @@ def run_sweep(sc: Scenario, points: Sequence[Point], *, workers: int = 1, execut
         if not pending:  # a resumed sweep that had finished every point
             bar.refresh()
         elif executor == "dask":
-            run_dask(sc, chunked(pending, workers), scheduler, duals, workers, mutable, finished, bar)
+            run_dask(sc, chunked(pending, workers), scheduler, work, workers, mutable, finished, bar)
         elif workers <= 1:
-            for row in iter_solve(sc, pending, duals, mutable):
+            for row in iter_solve(sc, pending, work, mutable):
                 finished([row])
                 bar.update(1)
         else:
-            run_processes(sc, chunked(pending, workers), workers, duals, mutable, finished, bar)
+            run_processes(sc, chunked(pending, workers), workers, work, mutable, finished, bar)
     return pd.DataFrame(sorted(rows, key=lambda r: r["point"]))
 
 
@@ -160,7 +174,7 @@ def effective_workers(requested: int) -> tuple[int, str | None]:
     return requested, None
 
 
-def run_processes(sc: Scenario, chunks, workers: int, duals: bool, mutable: frozenset, finished, bar) -> None:
+def run_processes(sc: Scenario, chunks, workers: int, work: Work, mutable: frozenset, finished, bar) -> None:
     """Chunks on a pool of spawned worker processes (spawn is safe inside Jupyter and threads).
 
     Each worker builds the model once (``_worker_start``); on any exception, Ctrl-C or SIGTERM the
@@ -169,7 +183,7 @@ def run_processes(sc: Scenario, chunks, workers: int, duals: bool, mutable: froz
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_start, initargs=(sc, duals, mutable))
+                               initializer=_worker_start, initargs=(sc, work, mutable))
     clean = False
     try:
         futures = {pool.submit(_worker_solve, chunk) for chunk in chunks}
@@ -227,18 +241,18 @@ def stop_pool(pool, clean: bool) -> None:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_start(sc: Scenario, duals: bool, mutable: frozenset) -> None:
+def _worker_start(sc: Scenario, work: Work, mutable: frozenset) -> None:
     from optimizer.interrupts import ignore_in_worker
 
     ignore_in_worker()
-    _WORKER.update(sc=sc, duals=duals, mutable=mutable)
+    _WORKER.update(sc=sc, work=work, mutable=mutable)
 
 
 def _worker_solve(chunk: list[tuple[int, Point]]) -> list[dict]:
-    return list(iter_solve(_WORKER["sc"], chunk, _WORKER["duals"], _WORKER["mutable"]))
+    return list(iter_solve(_WORKER["sc"], chunk, _WORKER["work"], _WORKER["mutable"]))
 
 
-def run_dask(sc: Scenario, chunks, scheduler: str | None, duals: bool, workers: int, mutable: frozenset,
+def run_dask(sc: Scenario, chunks, scheduler: str | None, work: Work, workers: int, mutable: frozenset,
              finished, bar) -> None:
     """Chunks as tasks on a Dask cluster (``scheduler`` address) or on a local cluster of
     ``workers`` single-threaded worker processes. An unreachable scheduler is an error within 10 s."""
@@ -261,7 +275,7 @@ def run_dask(sc: Scenario, chunks, scheduler: str | None, duals: bool, workers: 
                                                        processes=True, dashboard_address=None,
                                                        silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
-        futures = client.map(solve_chunk, [sc] * len(chunks), chunks, [duals] * len(chunks),
+        futures = client.map(solve_chunk, [sc] * len(chunks), chunks, [work] * len(chunks),
                              [mutable] * len(chunks), pure=False)
         try:
             for future in as_completed(futures):
@@ -284,12 +298,12 @@ def progress_bar(total: int, enabled: bool, initial: int = 0):
 SOLVE_LOCK = threading.Lock()
 
 
-def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], duals: bool = True,
+def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], work: Work = Work(),
                 mutable: frozenset | None = None) -> list[dict]:
     """Solve a chunk of points (a Dask task); chunks in one process run one at a time (``SOLVE_LOCK``)."""
     with SOLVE_LOCK:
         chunk = list(chunk)
-        return list(iter_solve(sc, chunk, duals, mutable or frozenset(p for _, pt in chunk for p in pt)))
+        return list(iter_solve(sc, chunk, work, mutable or frozenset(p for _, pt in chunk for p in pt)))
 
 
 # this process's persistent model: (key, model, solver); a worker keeps it between chunks
@@ -310,7 +324,7 @@ def persistent_model(sc: Scenario, mutable: frozenset):
     return entry
 
 
-def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutable: frozenset):
+def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], work: Work, mutable: frozenset):
     """Yield one row per point: set mutable Params and re-solve (rebuild for structural paths)."""
     from optimizer.model import build_model
     from optimizer.model.law_params import LAW_PATHS, LawShapeChanged
@@ -329,7 +343,7 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], duals: bool, mutabl
             set_params(m, sc, point)
             model, point_solver = m, solver
         yield {"point": index, **{f"in:{k}": v for k, v in point.items()},
-               "rebuilt": bool(structural), **solve_point(model, point_solver, duals)}
+               "rebuilt": bool(structural), **solve_point(model, point_solver, work)}
 
 
 def set_laws(m, sc: Scenario, point: Point) -> None:
@@ -356,19 +370,20 @@ def base_value(sc: Scenario, path: str) -> float:
     return 0.0 if value is None else float(value)
 
 
-def solve_point(m, solver, duals: bool) -> dict[str, Any]:
+def solve_point(m, solver, work: Work = Work()) -> dict[str, Any]:
     """Solve one point and flatten the plan into a row (NaNs and the status when not optimal)."""
     from optimizer.errors import InfeasibleError, SolveError
     from optimizer.results import point_row
     from optimizer.solver import new_solver, solve_with
 
+    skipped = {"skipped": work.skipped()} if work.skipped() else {}
     try:
-        outcome = solve_with(solver or new_solver(m), m, duals=duals, explain=False)
+        outcome = solve_with(solver or new_solver(m), m, duals=work.duals, explain=False, second_stage=work.stage2)
     except InfeasibleError:
-        return {"status": "infeasible"}
+        return {"status": "infeasible", **skipped}
     except SolveError as exc:
-        return {"status": "not solved", "message": str(exc)}
-    return point_row(m, outcome)
+        return {"status": "not solved", "message": str(exc), **skipped}
+    return {**point_row(m, outcome), **skipped}
 
 
 def tornado_table(sc: Scenario, table: pd.DataFrame, base_objective: float) -> pd.DataFrame:

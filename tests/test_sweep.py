@@ -269,3 +269,24 @@ def test_a_re_solve_sends_highs_only_the_values_that_changed():
     use_objective(m, "max_capability")
     push_changed_values(solver)
     assert solver._solver_model.getLp().col_cost_[solver._pyomo_var_to_solver_var_map[id(m.capability_value)]] == 1.0
+
+
+def test_a_sweep_can_skip_stage_two_and_duals_and_says_so():
+    sc = load_scenario("scenarios/baseline.yaml")
+    points = [{"budget_usd": 1.2e11}, {"budget_usd": 1.8e11}]
+    full = run_sweep(sc, points, progress=False)
+    lean = run_sweep(sc, points, duals=False, stage2=False, progress=False)
+    assert "skipped" not in full and lean.skipped.tolist() == ["stage 2, duals"] * 2
+    assert not any(c.startswith("dual:") for c in lean.columns)
+    # stage 1 alone reaches the same capability; only stage 2 minimises the cost at it
+    assert lean.capability_index.tolist() == pytest.approx(full.capability_index.tolist(), abs=2e-6)
+    assert (lean.total_cost_usd >= full.total_cost_usd * (1 - 1e-9)).all()
+    assert (lean.total_cost_usd > full.total_cost_usd * (1 + 1e-6)).any()  # stage 1 leaves money on the table
+
+
+def test_stage1_only_on_the_command_line(tmp_path):
+    result = CliRunner().invoke(app, ["sweep", "scenarios/baseline.yaml", "-p", "budget_usd=1.2e11,1.8e11",
+                                      "--stage1-only", "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert table.skipped.tolist() == ["stage 2"] * 2 and "dual:budget" in table
