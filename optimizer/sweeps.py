@@ -242,9 +242,11 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_start(sc: Scenario, work: Work, mutable: frozenset) -> None:
+    import optimizer.solver
     from optimizer.interrupts import ignore_in_worker
 
     ignore_in_worker()
+    optimizer.solver.THREADS = 1  # one HiGHS thread per worker process: the pool has one process per core
     _WORKER.update(sc=sc, work=work, mutable=mutable)
 
 
@@ -301,6 +303,9 @@ SOLVE_LOCK = threading.Lock()
 def solve_chunk(sc: Scenario, chunk: Iterable[tuple[int, Point]], work: Work = Work(),
                 mutable: frozenset | None = None) -> list[dict]:
     """Solve a chunk of points (a Dask task); chunks in one process run one at a time (``SOLVE_LOCK``)."""
+    import optimizer.solver
+
+    optimizer.solver.THREADS = 1  # a Dask worker is one of many processes: one HiGHS thread each
     with SOLVE_LOCK:
         chunk = list(chunk)
         return list(iter_solve(sc, chunk, work, mutable or frozenset(p for _, pt in chunk for p in pt)))
