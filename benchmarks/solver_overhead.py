@@ -134,7 +134,7 @@ def full_point(sc, budgets, repeat):
         start = time.perf_counter()
         for budget in budgets:
             m.p_budget_usd.value = budget / units.USD
-            solve_point(m, solver, True)
+            solve_point(m, solver)
         engine_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         raw_k = [raw_point(budget, floor) for budget, floor in zip(budgets, floors)]
@@ -163,7 +163,7 @@ def engine_floors(m, solver, budgets) -> tuple[list[float], list[float]]:
     try:
         for budget in budgets:
             m.p_budget_usd.value = budget / units.USD
-            solve_point(m, solver, True)
+            solve_point(m, solver)
     finally:
         engine.refine = plain
     return floors, stage_one
