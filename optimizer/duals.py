@@ -2,8 +2,10 @@
 
 PyPSA's approach: fix the integer and binary choices at the optimum, re-solve as an LP and read the
 row duals, d objective / d right-hand side: the value of one more unit of budget, power or data given
-the chosen sites and menu options. Units: budget [objective / 1e9 USD], power [objective / MW],
-unique data [objective / 1e12 tokens], and for min_cost the capability floor [1e9 USD / index point].
+the chosen sites and menu options. Units: budget [objective / 1e9 USD], power [objective / MW of
+``sites.s.power_mw``, i.e. one more MW at every campus of the type built], unique data [objective /
+1e12 tokens], and for min_cost the capability floor [1e9 USD / index point]. Power and data are
+parameters that sit in several rows; their value is the sum over those rows (envelope theorem).
 
 The LP is the persistent solver's own HiGHS model, changed in place and restored after:
 
@@ -24,6 +26,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.errors import SolveError
 from optimizer.interrupts import check, solving
 
 
@@ -46,17 +49,25 @@ def marginal_values(solver, m: pyo.ConcreteModel) -> dict[str, float]:
 
     highs = solver._solver_model
     sync_parameters(solver, m)  # the scenario's objective weights, restored after the stages
+    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
+    # HiGHS reads an index set only in increasing order (an unsorted one fails and changes nothing)
+    at = sorted((solver._pyomo_var_to_solver_var_map[id(var)], round(var.value or 0)) for var in integers)
+    columns = np.array([column for column, _ in at], dtype=np.int32)
+    plan = np.array([value for _, value in at], dtype=float)
+    status, _, _, lower, upper, _ = highs.getCols(len(columns), columns)
+    if status != highspy.HighsStatus.kOk:
+        raise SolveError(f"({m.name}, duals) | HiGHS could not read the integer columns' bounds. Fix: solve with "
+                         "--no-duals, and report this")
+    lower, upper = np.array(lower, dtype=float), np.array(upper, dtype=float)
+    integrality = [highs.getColIntegrality(int(column))[1] for column in columns]
     at_plan = new_cuts(m, solution_tangents(m))
     add_cuts(m, at_plan, solver)
-    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
-    columns = np.array([solver._pyomo_var_to_solver_var_map[id(var)] for var in integers], dtype=np.int32)
-    plan = np.array([round(var.value or 0) for var in integers], dtype=float)
-    _, _, _, lower, upper, _ = highs.getCols(len(columns), columns)
-    integrality = [highs.getColIntegrality(int(column))[1] for column in columns]
     try:
-        highs.changeColsBounds(len(columns), columns, plan, plan)
-        highs.changeColsIntegrality(len(columns), columns,
-                                    np.array([highspy.HighsVarType.kContinuous] * len(columns)))
+        fixed = highs.changeColsBounds(len(columns), columns, plan, plan)
+        relaxed = highs.changeColsIntegrality(len(columns), columns,
+                                              np.array([highspy.HighsVarType.kContinuous] * len(columns)))
+        if fixed != highspy.HighsStatus.kOk or relaxed != highspy.HighsStatus.kOk:
+            return {}
         highs.clearSolver()
         with solving(highs):
             highs.run()
@@ -67,7 +78,7 @@ def marginal_values(solver, m: pyo.ConcreteModel) -> dict[str, float]:
         return named_duals(m, RowDuals(solver, list(solution.row_dual)))
     finally:
         highs.changeColsIntegrality(len(columns), columns, np.array(integrality))
-        highs.changeColsBounds(len(columns), columns, np.asarray(lower), np.asarray(upper))
+        highs.changeColsBounds(len(columns), columns, lower, upper)
         remove_cuts(m, at_plan, solver)
 
 
@@ -75,11 +86,21 @@ def named_duals(m: pyo.ConcreteModel, dual) -> dict[str, float]:
     """The marginal values by name (PyPSA assigns duals by constraint name the same way)."""
     values = {"budget": dual.get(m.budget, 0.0)}
     for s in m.SITES:
-        values[f"power[{s}]"] = dual.get(m.power[s], 0.0)
+        values[f"power[{s}]"] = site_power_value(m, s, dual)
     values["unique_data"] = unique_data_value(m, dual)
     if m.scenario.objective == "min_cost":
         values["capability_floor"] = dual.get(m.capability_floor, 0.0)
     return values
+
+
+def site_power_value(m: pyo.ConcreteModel, s: str, dual) -> float:
+    """d objective / d MW_s (``sites.s.power_mw``, per campus) by the envelope theorem: MW_s bounds the power
+    row (x sites built) and, at a coherent site type, the one-campus cap on the run (x host). When both
+    bind (a run that fills its campus) their duals may split any way; this sum does not."""
+    total = dual.get(m.power[s], 0.0) * round(pyo.value(m.sites_built[s]))
+    if s in m.COHERENT:
+        total += dual.get(m.one_campus[s], 0.0) * round(pyo.value(m.pretraining_host[s]))
+    return total
 
 
 def unique_data_value(m: pyo.ConcreteModel, dual) -> float:

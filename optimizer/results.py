@@ -216,10 +216,12 @@ def approximation_table(m) -> pd.DataFrame:
 
 
 def marginal_table(m, outcome: SolveOutcome) -> pd.DataFrame:
-    """Duals in readable units: objective change per +$1B budget, +1 MW of power, +1T unique tokens."""
+    """Duals in readable units: objective change per +$1B budget, +1 MW per campus of a site type
+    (``sites.s.power_mw``), +1T unique tokens."""
     units_of = {"budget": "objective per +1e9 USD", "unique_data": "objective per +1e12 unique tokens",
                 "capability_floor": "1e9 USD per +1 capability index"}
-    rows = [{"constraint": k, "marginal_value": value, "unit": units_of.get(k, "objective per +1 MW")}
+    power = "objective per +1 MW of sites.*.power_mw (every campus built)"
+    rows = [{"constraint": k, "marginal_value": value, "unit": units_of.get(k, power)}
             for k, value in outcome.duals.items()]
     return pd.DataFrame(rows, columns=["constraint", "marginal_value", "unit"])
 

@@ -132,3 +132,42 @@ def test_min_cost_meets_target_at_least_cost():
     plan = solve_scenario(sc)
     pre = 6 * 70e9 * 1e12 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)
     assert plan.summary["total_cost_usd"] == pytest.approx((pre + 4e6 * 10 / 24_000) * 342_000, rel=1e-9)
+
+
+def two_campus_types(power_mw_2: float):
+    """tiny with a second coherent site type of its own; the run needs 6 x 70e9 x 1e12 FLOP in 10 days:
+    4.2e23 / (8 x 989e12 x 86,400 x 0.5 x 10) = 122.9 H200 nodes = 1.2535 MW."""
+    second = dict(tiny().sites["ferrari"].model_dump(), power_mw=power_mw_2)
+    return tiny(**{"sites.ferrari.power_mw": 1.0, "sites.ferrari2": second})
+
+
+def test_a_pretraining_run_cannot_split_across_two_campus_types():
+    from optimizer.errors import InfeasibleError
+
+    with pytest.raises(InfeasibleError, match="one campus"):
+        solve_scenario(two_campus_types(1.0))  # 1.00 + 0.25 MW used to pass as "one coherent run"
+
+
+def test_the_run_moves_whole_to_the_campus_type_that_fits_it():
+    plan = solve_scenario(two_campus_types(2.0))
+    fleet = plan.fleet[plan.fleet.role == "pre-training"]
+    nodes = 6 * 70e9 * 1e12 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)
+    assert fleet.site.tolist() == ["ferrari2"] and fleet.nodes.sum() == pytest.approx(nodes, rel=1e-9)
+    assert fleet.facility_mw.sum() == pytest.approx(nodes * 10.2e-3, rel=1e-9)  # 1.2535 MW > ferrari's 1 MW
+
+
+def test_site_power_dual_is_the_exact_marginal_value_of_a_campus_megawatt():
+    # power binds pre-training alone: 1 MW holds 1 / 0.0102 = 98.04 H200 nodes (PUE 1); the budget is slack.
+    # Both the site's power row and the one-campus cap bind at 1 MW, so their duals may split any way; the
+    # reported value is d K / d sites.ferrari.power_mw = slope of the exact law at D* x dD/dMW / (L_ref - E)
+    sc = tiny(**{"inference.concurrent_users": 0, "data.unique_tokens": 1e16, "pretraining.min_tokens": 1e11,
+                 "sites.ferrari.power_mw": 1.0})
+    m = build_model(sc)
+    outcome = solve_model(m)
+    tokens_per_mw = H200_FLOP_PER_NODE_DAY * 0.5 * 10 / (6 * 70e9) / 10.2e-3
+    assert m.tokens["llama3-70b"].value * units.TOKENS == pytest.approx(tokens_per_mw, rel=1e-9)
+    law = sc.loss_law
+    slope = law.beta * law.B / tokens_per_mw ** (law.beta + 1)  # -d(B/D^beta)/dD [per token]
+    expected = slope * tokens_per_mw / (reference_loss(sc) - law.E)
+    assert outcome.duals["budget"] == pytest.approx(0.0, abs=1e-12)
+    assert outcome.duals["power[ferrari]"] == pytest.approx(expected, rel=1e-6)

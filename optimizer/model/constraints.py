@@ -41,11 +41,17 @@ def add_power(m: pyo.ConcreteModel) -> None:
 
 
 def add_coherent_run(m: pyo.ConcreteModel) -> None:
-    """Pre-training is one coherent run: only at coherent sites, and within one campus's power."""
+    """Pre-training is one coherent run on ONE campus: host_s binary, sum_s host_s <= 1 over the site types
+    with a training fabric, and the run's facility power at s <= one campus's MW x host_s (none elsewhere).
+    Without the binary, two coherent site types could split one run between them (1.00 + 0.25 MW)."""
+    m.pretraining_host = pyo.Var(m.COHERENT, domain=pyo.Binary, doc="1 for the site type that hosts the run")
+    m.one_host = pyo.Constraint(expr=sum(m.pretraining_host[s] for s in m.COHERENT) <= 1,
+                                doc="the pre-training run is hosted by one site type")
     m.one_campus = pyo.Constraint(
         m.COHERENT, rule=lambda m, s: sum(fleet_mw(m, h, s, m.pretrain_nodes[h, s]) for h in m.HARDWARE)
-        <= m.site_power_mw[s],
-        doc="site type {0}: the pre-training run fits in one campus (<= sites.{0}.power_mw)")
+        <= m.site_power_mw[s] * m.pretraining_host[s],
+        doc="site type {0}: the pre-training run fits in one campus (<= sites.{0}.power_mw), "
+            "and runs here only if {0} hosts it")
     m.no_pretraining_without_fabric = pyo.Constraint(
         m.INFERENCE_ONLY, rule=lambda m, s: sum(m.pretrain_nodes[h, s] for h in m.HARDWARE) <= 0,
         doc="site type {0} has no coherent-training fabric, so no pre-training there")
