@@ -7,7 +7,6 @@ wide token domain.
 
 import collections
 
-import pyomo.environ as pyo
 import pytest
 from conftest import BASELINE
 from tiny import tiny
@@ -127,21 +126,10 @@ def test_cuts_are_valid_outer_approximations():
 
 
 def reference_duals(m):
-    """The duals computed independently: a clone of m with integers fixed and relaxed, the exact tangents at
-    the plan added, solved by a fresh HiGHS (the 'continuous twin' the lean dual step replaced)."""
-    from optimizer.duals import named_duals
-    from optimizer.model.refinement import add_cuts, new_cuts, solution_tangents
-    from optimizer.solver import persistent_highs, run
+    """The duals computed independently: a clone with integers fixed and relaxed, on a fresh HiGHS."""
+    from optimizer.duals import marginal_values_on_a_copy
 
-    lp = m.clone()
-    for var in lp.component_data_objects(pyo.Var, descend_into=True):
-        if var.is_integer():
-            var.fix(round(var.value))
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(lp)
-    add_cuts(lp, new_cuts(lp, solution_tangents(lp)))
-    solver = persistent_highs(lp)
-    dual = run(solver, lp).solution_loader.get_duals()
-    return named_duals(lp, dual)
+    return marginal_values_on_a_copy(m)[0]
 
 
 def lp_snapshot(highs) -> tuple:
