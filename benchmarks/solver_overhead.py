@@ -48,7 +48,7 @@ def raw_copy(solver) -> highspy.Highs:
     source = solver._solver_model
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    for option in ("mip_rel_gap", "primal_feasibility_tolerance", "mip_feasibility_tolerance"):
+    for option in ("mip_rel_gap", "primal_feasibility_tolerance", "mip_feasibility_tolerance", "mip_allow_restart"):
         h.setOptionValue(option, source.getOptionValue(option)[1])
     h.passModel(source.getModel())
     return h
@@ -174,6 +174,7 @@ import highspy, sys
 h = highspy.Highs()
 h.setOptionValue("output_flag", False)
 h.setOptionValue("mip_rel_gap", float(sys.argv[2]))
+h.setOptionValue("mip_allow_restart", False)
 h.readModel(sys.argv[1])
 h.run()
 """

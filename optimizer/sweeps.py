@@ -242,10 +242,11 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_start(sc: Scenario, work: Work, mutable: frozenset) -> None:
-    import optimizer.solver
     from optimizer.interrupts import ignore_in_worker
 
-    ignore_in_worker()
+    ignore_in_worker()  # first: a SIGTERM during the imports below would otherwise leak Pyomo's semaphore
+    import optimizer.solver
+
     optimizer.solver.THREADS = 1  # one HiGHS thread per worker process: the pool has one process per core
     _WORKER.update(sc=sc, work=work, mutable=mutable)
 
