@@ -108,7 +108,8 @@ def run_points(sc: Scenario, points: list[dict], names: dict, *, workers: int = 
     journal = None
     try:
         if directory is not None:
-            journal = Journal(directory, sc, points, {"duals": duals, "stage2": stage2}, resume)
+            # stage2 enters the fingerprint only when skipped, so journals saved before the option resume
+            journal = Journal(directory, sc, points, {"duals": duals, **({} if stage2 else {"stage2": False})}, resume)
         finish, plan = prepare() if prepare else (None, None)
         table = sw.run_sweep(sc, points, workers=workers, executor=executor, scheduler=scheduler, duals=duals,
                              stage2=stage2, progress=progress, journal=journal, validated=True)

@@ -213,28 +213,33 @@ def rebuild_rl_curve(m: pyo.ConcreteModel, solver=None) -> None:
         solver.add_block(m.rl_curve)
 
 
+def data_points(m: pyo.ConcreteModel) -> tuple[float | None, float, list[float]]:
+    """The data terms at the current solution: r* = D / U' (None without a stock), the exact
+    D' = U' phi(r*), and the data term's tangent points (the model's D' and the exact D', positive ones)."""
+    tokens = sum(value(m.tokens[k]) for k in m.MODELS)
+    stock = value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
+    points = {value(m.effective_tokens)}
+    if stock <= 0:
+        return None, 0.0, sorted(p for p in points if p > 0)
+    ratio = tokens / stock
+    exact = stock * float(laws.repetition_value(ratio, m.scenario.data.repetition_efold))
+    points.add(exact)
+    return ratio, exact, sorted(p for p in points if p > 0)
+
+
 def cuts_at_solution(m: pyo.ConcreteModel) -> list[Cut]:
     """Tangent cuts at the current solution for every term the model over-states there."""
     sc = m.scenario
     law = sc.loss_law
     cuts: list[Cut] = []
-    # repetition at r* = D / U'
-    tokens = sum(value(m.tokens[k]) for k in m.MODELS)
-    stock = value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
-    efold = sc.data.repetition_efold
-    points = {value(m.effective_tokens)}  # the data term's tangent points: the model's D' and the exact D'
-    if stock > 0:
-        ratio = tokens / stock
-        phi = float(laws.repetition_value(ratio, efold))
-        points.add(stock * phi)
-        if value(m.effective_tokens) - stock * phi > MIN_IMPROVEMENT * max(1.0, stock * phi):
-            cuts.append(tangent_at(m, "repetition", ratio))
-    for point in sorted(points):
-        if point > 0:
-            f = float(laws.data_term(point * units.TOKENS, law))
-            model_f = max(cut.slope * point + cut.intercept for cut in data_loss_cuts(m))
-            if f - model_f > MIN_IMPROVEMENT * max(1.0, f):
-                cuts.append(tangent_at(m, "data_loss", point))
+    ratio, exact_effective, points = data_points(m)
+    if ratio is not None and value(m.effective_tokens) - exact_effective > MIN_IMPROVEMENT * max(1.0, exact_effective):
+        cuts.append(tangent_at(m, "repetition", ratio))
+    for point in points:
+        f = float(laws.data_term(point * units.TOKENS, law))
+        model_f = max(cut.slope * point + cut.intercept for cut in data_loss_cuts(m))
+        if f - model_f > MIN_IMPROVEMENT * max(1.0, f):
+            cuts.append(tangent_at(m, "data_loss", point))
     # RL: a tangent on the concave side, a breakpoint on the convex side of an S-shaped curve
     from optimizer.model.approximations import rl_tangent_start
     from optimizer.model.exact import chosen_model
@@ -256,18 +261,11 @@ def solution_tangents(m: pyo.ConcreteModel) -> list[Cut]:
     persistent model happens to hold."""
     from optimizer.model.approximations import rl_tangent_start
 
-    sc = m.scenario
-    tokens = sum(value(m.tokens[k]) for k in m.MODELS)
-    stock = value(m.p_data_unique_tokens) + value(m.synthetic_tokens)
-    points = {value(m.effective_tokens)}
-    cuts = []
-    if stock > 0 and tokens > 0:
-        ratio = tokens / stock
-        cuts.append(tangent_at(m, "repetition", ratio))
-        points.add(stock * float(laws.repetition_value(ratio, sc.data.repetition_efold)))
-    cuts += [tangent_at(m, "data_loss", point) for point in sorted(points) if point > 0]
+    ratio, _, points = data_points(m)
+    cuts = [tangent_at(m, "repetition", ratio)] if ratio else []
+    cuts += [tangent_at(m, "data_loss", point) for point in points]
     x = value(m.rl_effective_flop)
-    if x > 0 and x >= rl_tangent_start(sc):
+    if x > 0 and x >= rl_tangent_start(m.scenario):
         cuts.append(tangent_at(m, "rl", x))
     return cuts
 
