@@ -9,6 +9,7 @@ from optimizer.scenario import get_path, load_scenario, parameter_paths
 from optimizer.schema import Scenario
 
 BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+BUILDOUT = Path(__file__).parents[1] / "scenarios" / "buildout-2026-2030.yaml"
 
 
 def field_info(parts: list[str]):
@@ -20,10 +21,21 @@ def field_info(parts: list[str]):
         if part not in fields:
             continue
         field = fields[part]
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        model = args[-1] if args else annotation
+        model = section_model(field.annotation)
     return field
+
+
+def section_model(annotation):
+    """The model class inside an annotation: ``Period`` in ``dict[str, Period] | None``, else the annotation."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in reversed(getattr(annotation, "__args__", ())):
+        found = section_model(arg)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return annotation
 
 
 def field_description(path: str) -> str:
@@ -37,7 +49,8 @@ def source_of(sc: Scenario, path: str) -> str:
     return sc.sources[max(keys, key=len)] if keys else ""
 
 
-def render(sc: Scenario) -> str:
+def render(sc: Scenario, buildout: Scenario | None = None) -> str:
+    """The baseline's parameter table, then (with ``buildout``) the multi-period parameters of that scenario."""
     lines = [
         "# Parameters",
         "",
@@ -51,17 +64,44 @@ def render(sc: Scenario) -> str:
         "| parameter | meaning [unit] | valid range | baseline | source |",
         "|---|---|---|---|---|",
     ]
-    from optimizer.scenario import field_range
-
-    for path in parameter_paths(sc):
-        value = get_path(sc, path)
-        valid = field_range(path.split(".")).split(" [")[0] if not isinstance(value, (bool, str)) else "-"
-        lines.append(f"| `{path}` | {field_description(path)} | {valid} | {value} | {source_of(sc, path)} |")
+    lines += rows(sc, parameter_paths(sc))
+    if buildout is not None:
+        known = set(parameter_paths(sc))
+        lines += [
+            "",
+            "## Multi-period build-out",
+            "",
+            "Read only when a scenario has `periods:` (validation rejects them otherwise); values from",
+            "`scenarios/buildout-2026-2030.yaml`, whose hardware and sites differ from the baseline's. \"dyn §\"",
+            "= section of `shared/reference/dynamics-and-roadmap.md`.",
+            "",
+            "| parameter | meaning [unit] | valid range | build-out | source |",
+            "|---|---|---|---|---|",
+        ]
+        lines += rows(buildout, [p for p in parameter_paths(buildout) if p not in known and multi_period(p)])
     return "\n".join(lines) + "\n"
 
 
+def multi_period(path: str) -> bool:
+    """A path read only by a build-out: under periods/buildout, or a periods-only hardware or site field."""
+    field = field_info(path.split("."))
+    extra = (field.json_schema_extra or {}) if field is not None else {}
+    return path.split(".")[0] in ("periods", "buildout") or bool(extra.get("periods_only"))
+
+
+def rows(sc: Scenario, paths: list[str]) -> list[str]:
+    from optimizer.scenario import field_range
+
+    lines = []
+    for path in paths:
+        value = get_path(sc, path)
+        valid = field_range(path.split(".")).split(" [")[0] if not isinstance(value, (bool, str)) else "-"
+        lines.append(f"| `{path}` | {field_description(path)} | {valid} | {value} | {source_of(sc, path)} |")
+    return lines
+
+
 def main() -> None:
-    sys.stdout.write(render(load_scenario(BASELINE)))
+    sys.stdout.write(render(load_scenario(BASELINE), load_scenario(BUILDOUT)))
 
 
 if __name__ == "__main__":

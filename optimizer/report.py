@@ -64,7 +64,9 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
                      f"{html.escape(str(inputs))}{html.escape('; ' + ', '.join(applied)) if applied else ''}; "
                      f"optimizer {html.escape(provenance['versions']['compute-allocation-optimizer'])}, "
                      f"HiGHS (highspy) {html.escape(provenance['versions']['highspy'])}.</p>")
-    if plan is not None:
+    if plan is not None and plan.summary.get("kind") == "buildout":
+        parts += buildout_section(plan)
+    elif plan is not None:
         s = plan.summary
         parts += [
             "<h2>Plan</h2>",
@@ -90,3 +92,19 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
     body = "\n".join(parts)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(heading)}</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def buildout_section(plan) -> list[str]:
+    """The plan part of a multi-period report: the per-year headline, the five build-out charts, the tables."""
+    from optimizer.buildout import plot as buildout_plot
+
+    s = plan.summary
+    parts = ["<h2>Plan</h2>",
+             f"<p>Objective ({html.escape(s['objective'])}) <b>{s['objective_value']:.4f}</b>; final-year capability "
+             f"{s['final_capability']:.4f}; discounted cost ${human(s['total_cost_usd'])} of "
+             f"${human(s['budget_usd'])} (capex ${human(s['capex_usd'])}, remaining value "
+             f"${human(s['remaining_value_usd'])}); discount rate {s['discount_rate']:g}.</p>"]
+    parts += [figure_tag(fig) for fig in buildout_plot.figures(plan)]
+    for name, table in plan.tables().items():
+        parts += [f"<h3>{html.escape(name)}</h3>", table_tag(table)]
+    return parts

@@ -9,7 +9,12 @@ from optimizer.solver import solve_model
 
 
 def solve_scenario(sc: Scenario, *, time_limit: float | None = None) -> Plan:
-    """Build the MILP for ``sc``, solve it to optimality (or raise) and return the plan."""
+    """Build the MILP for ``sc``, solve it to optimality (or raise) and return the plan. A scenario with
+    ``periods:`` is a multi-period build-out (``optimizer.buildout``) and returns a ``BuildoutPlan``."""
+    if sc.periods is not None:
+        from optimizer.buildout.run import solve_buildout
+
+        return solve_buildout(sc, time_limit=time_limit)
     m = build_model(sc, mutable=())  # nothing changes between solves: every coefficient is a constant
     outcome = solve_model(m, time_limit=time_limit)
     return extract_plan(m, outcome)

@@ -289,12 +289,17 @@ def check_numeric_path(scenario: Scenario, path: str, where: str, known: set[str
         raise ScenarioError(where, key or path, f"is not a number (it is {value!r})", "name a numeric parameter")
 
 
-def parameter_paths(obj: Any, prefix: str = "", include_unset: bool = False) -> list[str]:
+def parameter_paths(obj: Any, prefix: str = "", include_unset: bool = False, single: bool = False) -> list[str]:
     """Dotted paths of every leaf parameter (sources and free text excluded); optional parameters left
-    unset count only with ``include_unset`` (a citation may name them)."""
+    unset count only with ``include_unset`` (a citation may name them). A scenario without ``periods:``
+    has no multi-period fields (``single``)."""
+    if isinstance(obj, Scenario):
+        single = obj.periods is None
     if isinstance(obj, BaseModel):
         skip = ("sources", "sensitivity", "name", "description")
-        items = [(k, getattr(obj, k)) for k in type(obj).model_fields if k not in skip]
+        fields = type(obj).model_fields
+        items = [(k, getattr(obj, k)) for k in fields if k not in skip
+                 and not (single and (fields[k].json_schema_extra or {}).get("periods_only"))]
     elif isinstance(obj, dict):
         items = list(obj.items())
     elif obj is None:
@@ -303,7 +308,7 @@ def parameter_paths(obj: Any, prefix: str = "", include_unset: bool = False) -> 
         return [prefix]
     paths: list[str] = []
     for key, value in items:
-        paths += parameter_paths(value, f"{prefix}.{key}" if prefix else str(key), include_unset)
+        paths += parameter_paths(value, f"{prefix}.{key}" if prefix else str(key), include_unset, single)
     return paths
 
 

@@ -39,6 +39,7 @@ def _whole(value: Any) -> Any:
 Real = Annotated[float, BeforeValidator(_number), Field(strict=True, allow_inf_nan=False)]
 Whole = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
 NAME_PATTERN = r"^[A-Za-z0-9_+\-]+$"
+PERIODS_ONLY = {"periods_only": True}  # a field read only by a multi-period build-out (``periods:``)
 
 
 class Strict(BaseModel):
@@ -222,7 +223,21 @@ class Hardware(Strict):
     host_tb_s: Real = Field(default=0.0, ge=0, le=1e4, description=(
         "bandwidth from host memory to the GPUs of one node [TB/s]"))
     node_power_kw: Real = Field(gt=0, le=1e5, description="IT power of one node [kW]")
-    node_capex_usd: Real = Field(gt=0, le=1e10, description="purchase price of one node [USD]")
+    node_capex_usd: Real = Field(gt=0, le=1e10, description=(
+        "purchase price of one node (multi-period: in its available_year) [USD]"))
+    available_year: Whole | None = Field(json_schema_extra=PERIODS_ONLY, default=None, ge=1900, le=3000, description=(
+        "multi-period only: first year this generation can be bought; unset: from the first period [year]"))
+    lifetime_years: Real = Field(json_schema_extra=PERIODS_ONLY, default=5.0, gt=0, le=50, description=(
+        "multi-period only: years a node bought in year y serves, until y + life (default 5: the model "
+        "default of dynamics-and-roadmap.md section 4, depreciation lives) [years]"))
+    price_decline_per_year: Real = Field(json_schema_extra=PERIODS_ONLY, default=0.0, ge=0, lt=1, description=(
+        "multi-period only: fall of node_capex_usd per year after available_year; price in year y = "
+        "node_capex_usd (1 - decline)^(y - available_year) [1/year]"))
+
+    def price_in(self, year: int) -> float:
+        """Price of one node bought in ``year`` [USD]."""
+        start = self.available_year if self.available_year is not None else year
+        return self.node_capex_usd * (1 - self.price_decline_per_year) ** max(0, year - start)
 
 
 class Site(Strict):
@@ -235,7 +250,21 @@ class Site(Strict):
     electricity_usd_per_mwh: Real = Field(ge=0, le=1e4, description="energy price [USD/MWh]")
     coherent_training: bool = Field(description="has the fabric for one coherent pre-training run [true or false]")
     fabric_capex_fraction: Real = Field(ge=0, le=10, description="extra node cost for the training fabric [-]")
-    max_sites: Whole = Field(ge=0, le=1e5, description="most sites of this type that can be built [sites]")
+    max_sites: Whole = Field(ge=0, le=1e5, description=(
+        "most sites of this type that can exist, existing ones included; 1 for a yes/no candidate site [sites]"))
+    region: str = Field(json_schema_extra=PERIODS_ONLY, default="", max_length=100,
+                        description="multi-period only: region label [name]")
+    lead_time_years: Real = Field(json_schema_extra=PERIODS_ONLY, default=0.0, ge=0, le=20, description=(
+        "multi-period only: years from construction start to power; a site started in year y powers "
+        "periods starting at or after y + lead time [years]"))
+    earliest_start_year: Whole | None = Field(json_schema_extra=PERIODS_ONLY, default=None, ge=1900, le=3000,
+                                              description=(
+        "multi-period only: first year construction may start; unset: the first period [year]"))
+    existing_sites: Whole = Field(json_schema_extra=PERIODS_ONLY, default=0, ge=0, le=1e5, description=(
+        "multi-period only: sites already powered at the first period; their capex is sunk [sites]"))
+    lifetime_years: Real = Field(json_schema_extra=PERIODS_ONLY, default=14.0, gt=0, le=100, description=(
+        "multi-period only: facility life for the remaining value (default 14: Epoch AI 1 GW TCO, "
+        "sourced-parameters.md section 6.1) [years]"))
 
 
 class ServedModel(Strict):
@@ -288,14 +317,64 @@ class Approximation(Strict):
         "most rounds of cuts added at a solution per solve stage (0: the fixed cuts only) [rounds]"))
 
 
+class Period(Strict):
+    """One investment period of a multi-period build-out, keyed by its first year (``periods.2027``).
+
+    Unset values fall back to the scenario's single-period sections (``inference``, ``data``, ``test_time``)."""
+
+    years: Whole = Field(default=1, ge=1, le=50, description="length of the period [years]")
+    release: bool = Field(default=True, description=(
+        "a frontier model is pre-trained and post-trained in this period and served until the next [true or false]"))
+    concurrent_users: Real | None = Field(default=None, ge=0, le=1e10, description=(
+        "peak concurrent sessions in this period; unset: inference.concurrent_users [users]"))
+    tokens_per_second_per_user: Real | None = Field(default=None, gt=0, le=1e5, description=(
+        "output rate per user before thinking; unset: inference.tokens_per_second_per_user [tokens/s]"))
+    thinking_multipliers: list[Annotated[Real, Field(ge=1, le=1e4)]] | None = Field(
+        default=None, min_length=1, max_length=200, description=(
+            "thinking-multiplier menu in this period; unset: test_time.thinking_multipliers [x]"))
+    parallel_samples: list[Annotated[Real, Field(ge=2, le=1e4)]] | None = Field(
+        default=None, max_length=200, description="best-of-n menu in this period; unset: test_time's [samples]")
+    unique_tokens: Real | None = Field(default=None, gt=0, le=1e17, description=(
+        "unique-token stock available to this period's release; unset: data.unique_tokens [tokens]"))
+    synthetic_max_tokens: Real | None = Field(default=None, ge=0, le=1e17, description=(
+        "most synthetic tokens this period's release may generate; unset: data.synthetic_max_tokens [tokens]"))
+    budget_usd: Real | None = Field(default=None, gt=0, le=1e15, description=(
+        "capex cash flow allowed in this period (sites started and nodes bought, undiscounted); unset: "
+        "no per-period cap [USD]"))
+    capability_target: Real | None = Field(default=None, ge=-10, le=10, description=(
+        "min_cost only: capability floor in this period; unset: the scenario's capability_target [-]"))
+
+
+class Buildout(Strict):
+    """Settings of a multi-period build-out (``periods:``): discounting and the dynamics between periods."""
+
+    discount_rate: Real = Field(default=0.0, ge=0, le=1, description=(
+        "social discount rate r: a cost in year y weighs 1/(1+r)^(y - first year), as in PyPSA's "
+        "investment_period_weightings [1/year]"))
+    algorithmic_efficiency_per_year: Real = Field(default=1.0, ge=1, le=100, description=(
+        "compute-equivalent gain of pre-training algorithms per year, g; a release trained in year y gets "
+        "g^(y - first year), split evenly between parameters and data (Epoch AI, Ho et al. 2024: about "
+        "2.8x per year) [x/year]"))
+    fleet_reuse: bool = Field(default=True, description=(
+        "nodes serve whenever no run needs them (serving + each run <= installed); false: pre-training, RL "
+        "and serving fleets are dedicated (their sum <= installed) [true or false]"))
+    rl_placement: Literal["host_campus", "any_site"] = Field(default="host_campus", description=(
+        "where a release's RL runs: on the campus that pre-trained it, or on any site (RL rollouts are "
+        "loosely coupled; an assumption either way, no source) [host_campus or any_site]"))
+    remaining_value: bool = Field(default=True, description=(
+        "credit assets that outlive the horizon with their straight-line remaining value, discounted from "
+        "the horizon's end (oemof-solph use_remaining_value) [true or false]"))
+
+
 class Scenario(Strict):
     """A complete, validated planning scenario."""
 
     name: str
     description: str = ""
-    objective: Literal["max_capability", "min_cost"] = Field(
-        description="what to optimise [max_capability or min_cost]")
-    budget_usd: Real = Field(gt=0, le=1e15, description="total budget over the horizon [USD]")
+    objective: Literal["max_capability", "min_cost", "max_final_capability"] = Field(
+        description=("what to optimise [max_capability, min_cost, or with periods also max_final_capability]"))
+    budget_usd: Real = Field(gt=0, le=1e15, description=(
+        "total budget over the horizon; with periods, of the discounted total cost [USD]"))
     capability_target: Real | None = Field(default=None, ge=-10, le=10,
                                            description="min_cost only: capability floor [-]")
     horizon_years: Real = Field(gt=0, le=100, description="planning horizon for opex [years]")
@@ -310,10 +389,28 @@ class Scenario(Strict):
     sites: dict[str, Site] = Field(min_length=1)
     models: dict[str, ServedModel] = Field(min_length=1)
     approximation: Approximation
+    periods: dict[str, Period] | None = Field(default=None, description=(
+        "multi-period build-out: investment periods keyed by their first year; unset: one period [-]"))
+    buildout: Buildout | None = Field(default=None, description="multi-period settings (needs periods) [-]")
     sources: dict[str, str] = Field(default_factory=dict, description="parameter path -> citation")
     _provenance: dict = PrivateAttr(default_factory=dict)  # what load_scenario read and applied
     sensitivity: dict[str, tuple[Real, Real]] = Field(
         default_factory=dict, description="parameter path -> [low, high] for tornado charts")
+
+    @field_validator("periods", mode="before")
+    @classmethod
+    def _year_keys(cls, periods: Any) -> Any:
+        """YAML reads ``2026:`` as a number: period keys become text, and must be years."""
+        if not isinstance(periods, dict):
+            return periods
+        keys = {}
+        for key in periods:
+            text = str(key)
+            if isinstance(key, bool) or not text.isdigit() or not 1900 <= int(text) <= 3000:
+                raise PydanticCustomError("period_year", "period key '{key}' is not a year (1900-3000)",
+                                          {"key": text})
+            keys[text] = periods[key]
+        return keys
 
     @field_validator("hardware", "sites", "models")
     @classmethod
@@ -330,11 +427,60 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _objective_needs_target(self) -> Scenario:
-        if self.objective == "min_cost" and self.capability_target is None:
+        if self.objective == "min_cost" and self.capability_target is None and self.periods is None:
             raise ValueError("objective 'min_cost' needs capability_target")
         for path, (low, high) in self.sensitivity.items():
             if low > high:
                 raise ValueError(f"sensitivity.{path}: low {low} is above high {high}")
         if not any(site.coherent_training for site in self.sites.values()):
             raise ValueError("no site type has coherent_training: true, so nothing can pre-train")
+        if self.periods is None:
+            self._single_period_only()
+        else:
+            self._periods_consistent()
         return self
+
+    def _single_period_only(self) -> None:
+        """Multi-period keys without ``periods:`` would be silently ignored: reject them."""
+        if self.objective == "max_final_capability":
+            raise ValueError("objective 'max_final_capability' needs periods:")
+        if self.buildout is not None:
+            raise ValueError("buildout: needs periods: (the investment periods it applies to)")
+        defaults = {"available_year": None, "lifetime_years": 5.0, "price_decline_per_year": 0.0}
+        for name, hw in self.hardware.items():
+            for key, default in defaults.items():
+                if getattr(hw, key) != default:
+                    raise ValueError(f"hardware.{name}.{key} is used only with periods:; remove it or add periods:")
+        defaults = {"region": "", "lead_time_years": 0.0, "earliest_start_year": None, "existing_sites": 0,
+                    "lifetime_years": 14.0}
+        for name, site in self.sites.items():
+            for key, default in defaults.items():
+                if getattr(site, key) != default:
+                    raise ValueError(f"sites.{name}.{key} is used only with periods:; remove it or add periods:")
+
+    def _periods_consistent(self) -> None:
+        """Periods follow one another without gaps, the first releases a model, runs fit in their period."""
+        if not self.periods:
+            raise ValueError("periods: is empty; give at least one period, e.g. periods: {2026: {years: 1}}")
+        years = sorted(int(y) for y in self.periods)
+        for year, after in zip(years, years[1:]):
+            if year + self.periods[str(year)].years != after:
+                raise ValueError(f"periods {year} ({self.periods[str(year)].years} years) and {after} leave a gap or "
+                                 f"overlap; each period must start where the one before ends")
+        if not self.periods[str(years[0])].release:
+            raise ValueError(f"periods.{years[0]}.release is false, but the first period needs a model to serve")
+        total = sum(p.years for p in self.periods.values())
+        if abs(self.horizon_years - total) > 1e-9:
+            raise ValueError(f"horizon_years is {self.horizon_years:g} but the periods last {total} years; "
+                             f"set horizon_years: {total}")
+        for year, period in self.periods.items():
+            days = period.years * 365.25
+            if period.release and self.pretraining.duration_days + self.rl.duration_days > days:
+                raise ValueError(f"periods.{year}: pre-training ({self.pretraining.duration_days:g} days) and RL "
+                                 f"({self.rl.duration_days:g} days) do not fit in its {period.years} year(s)")
+            if self.objective == "min_cost" and period.capability_target is None and self.capability_target is None:
+                raise ValueError(f"objective 'min_cost' needs capability_target or periods.{year}.capability_target")
+        for name, site in self.sites.items():
+            if site.existing_sites > site.max_sites:
+                raise ValueError(f"sites.{name}: existing_sites {site.existing_sites} exceeds max_sites "
+                                 f"{site.max_sites}")

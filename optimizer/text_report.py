@@ -61,6 +61,8 @@ def render_table(table: pd.DataFrame) -> str:
 
 def render_plan(plan: Plan) -> str:
     s = plan.summary
+    if s.get("kind") == "buildout":
+        return render_buildout(plan)
     sites = ", ".join(f"{n} x {k}" for k, n in s["sites_built"].items())
     head = [
         f"Scenario {s['scenario']}  ({s['objective']}, {s['status']})",
@@ -82,4 +84,28 @@ def render_plan(plan: Plan) -> str:
                          ("Capability", plan.capability), ("Marginal values (duals)", plan.marginals),
                          ("Approximation error", plan.approximation)):
         parts.append(f"{title}\n{render_table(table)}")
+    return "\n\n".join(parts)
+
+
+def render_buildout(plan) -> str:
+    """A multi-period plan: headline, then one line per year, then the tables."""
+    s = plan.summary
+    head = [
+        f"Scenario {s['scenario']}  ({s['objective']}, {s['status']}, {len(s['periods'])} periods)",
+        f"  objective {s['objective_value']:.6f} (exact laws; model {s['capability_index_model']:.6f}, "
+        f"{s['refinement_cuts']} cuts added)   final-year capability {s['final_capability']:.6f}",
+        f"  discounted cost ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}   capex "
+        f"${human(s['capex_usd'])}   remaining value ${human(s['remaining_value_usd'])}",
+    ]
+    years = plan.periods[["period", "model", "thinking", "capability", "capex_usd", "opex_usd", "energy_usd",
+                          "concurrent_users", "mw_powered", "mw_installed"]]
+    releases = plan.releases[["release", "host_site", "model", "tokens", "algorithmic_multiplier", "loss", "rl_flop",
+                              "pretraining_nodes", "rl_nodes"]]
+    spent = plan.costs[plan.costs.category != "remaining value"]
+    costs = spent.pivot_table(index="period", columns="category", values="cash_usd", aggfunc="sum")
+    marginals = plan.marginals[plan.marginals.marginal_value.abs() > 1e-12]
+    parts = ["\n".join(head), f"By year\n{render_table(years)}", f"Releases\n{render_table(releases)}",
+             f"Cash by year and category\n{render_table(costs.reset_index())}",
+             f"Marginal values (duals, non-zero)\n{render_table(marginals)}",
+             f"Approximation error\n{render_table(plan.approximation)}"]
     return "\n\n".join(parts)

@@ -114,3 +114,55 @@ def test_thinking_multipliers_below_one_are_rejected(tmp_path):
     expected = r"greater than or equal to 1 \(got 0.5\). Fix: use a number in \[1, 10000\]"
     with pytest.raises(ScenarioError, match=expected):
         load_scenario(path)
+
+
+BUILDOUT = Path(__file__).parents[1] / "scenarios" / "buildout-2026-2030.yaml"
+
+
+def test_buildout_scenario_is_sourced_with_six_generations_and_ten_sites_in_three_regions():
+    sc = load_scenario(BUILDOUT)
+    missing = [p for p in parameter_paths(sc) if not any(p == key or p.startswith(key + ".") for key in sc.sources)]
+    assert missing == []
+    assert len(sc.hardware) >= 6 and len({h.available_year for h in sc.hardware.values()}) >= 3
+    assert len(sc.sites) >= 10 and len({s.region for s in sc.sites.values()}) >= 3
+    assert list(sc.periods) == ["2026", "2027", "2028", "2029", "2030"]
+
+
+def buildout_edited(tmp_path, old, new):
+    text = BUILDOUT.read_text()
+    assert old in text
+    return write(tmp_path, text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(("old", "new", "key", "words"), [
+    ("  2027: {concurrent_users", "  20x7: {concurrent_users", "periods", "is not a year"),
+    ("  2028: {concurrent_users", "  2029.5: {concurrent_users", "periods", "is not a year"),
+    ("horizon_years: 5", "horizon_years: 4", "-", "set horizon_years: 5"),
+    ("  2027: {concurrent_users: 6.0e+6, budget_usd: 80.0e+9}", "  2027: {years: 2, concurrent_users: 6.0e+6}",
+     "-", "leave a gap or overlap"),
+    ("  2026: {concurrent_users: 4.0e+6, budget_usd: 80.0e+9}", "  2026: {release: false}", "-",
+     "first period needs a model"),
+    ("  discount_rate: 0.07", "  discount_rate: true", "buildout.discount_rate", "boolean"),
+    ("  fleet_reuse: true", "  fleet_reuse: 3", "buildout.fleet_reuse", "true/false"),
+    ("  rl_placement: host_campus", "  rl_placement: anywhere", "buildout.rl_placement", "host_campus"),
+    ("    lead_time_years: 2\n", "    lead_time_years: -1\n", "lead_time_years", "[0, 20]"),
+    ("  2026: {concurrent_users", "  2026: {users", "periods.2026.users", "unknown key"),
+])
+def test_bad_buildout_input_names_file_key_and_fix(tmp_path, old, new, key, words):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(buildout_edited(tmp_path, old, new))
+    message = str(err.value)
+    assert message.startswith("(") and "Fix:" in message and "\n" not in message
+    assert key in message and words in message
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("objective: max_capability", "objective: max_final_capability", "needs periods"),
+    ("    max_sites: 3\n", "    max_sites: 3\n    lead_time_years: 2\n", "sites.ferrari.lead_time_years is used only"),
+    ("    node_capex_usd: 342000\n", "    node_capex_usd: 342000\n    lifetime_years: 6\n",
+     "hardware.H200.lifetime_years"),
+])
+def test_multi_period_keys_without_periods_are_rejected(tmp_path, old, new, words):
+    with pytest.raises(ScenarioError, match="Fix:") as err:
+        load_scenario(edited(tmp_path, old, new))
+    assert words in str(err.value)

@@ -52,3 +52,17 @@ def tiny(**changes: Any) -> Scenario:
     for key, value in changes.items():
         set_path(raw, key, value, where="test")
     return validate_scenario(raw, "tiny")
+
+
+def tiny_buildout(periods: dict[str, dict], buildout: dict | None = None, **changes: Any) -> Scenario:
+    """The tiny scenario as a multi-period build-out: ``periods`` keyed by year, no discounting and no
+    remaining value unless ``buildout`` says so; horizon_years follows the periods."""
+    raw = copy.deepcopy(BASE)
+    raw["periods"] = copy.deepcopy(periods)
+    raw["horizon_years"] = sum(p.get("years", 1) for p in periods.values())
+    raw["buildout"] = {"discount_rate": 0.0, "remaining_value": False, **(buildout or {})}
+    raw["objective"] = "min_cost"
+    raw["capability_target"] = -10.0  # every plan meets it: the cheapest plan that serves and trains
+    for key, value in changes.items():
+        set_path(raw, key, value, where="test")
+    return validate_scenario(raw, "tiny-buildout")

@@ -1,0 +1,267 @@
+"""Solve a build-out: lexicographic stages, adaptive refinement to the exact laws, duals by name.
+
+* max_capability / max_final_capability: stage 1 maximises the weighted capability k; stage 2 minimises
+  the discounted cost with k held at k* - capability_tolerance max(1, |k*|) under the exact laws.
+* min_cost: minimises the discounted cost with K_p >= target_p in every period, under the exact laws.
+
+Each stage solves, evaluates the exact laws at the plan (``exact_values``), adds the tangent cuts of
+each release's terms at the plan where the model and the laws differ, and re-solves (warm-started)
+until they agree within ``approximation.tolerance`` or ``approximation.max_refinements`` rounds pass.
+Cuts only tighten the outer approximation, so the last MILP's bound stays valid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+from optimizer import laws, units
+from optimizer.buildout.model import FLOOR_OFF, reference_loss
+from optimizer.errors import SolveError
+from optimizer.model.approximations import rl_tangent_start
+from optimizer.solver import _optimal, _seconds, persistent_highs, run, warm_start
+
+
+@dataclass
+class BuildoutOutcome:
+    """Status, objective (exact-law), the model's own objective, stats and duals by name."""
+
+    status: str
+    objective: float
+    model_objective: float
+    bound: float | None
+    seconds: float
+    refinement_cuts: int = 0
+    refinement_solves: int = 0
+    duals: dict[str, float] = field(default_factory=dict)
+
+
+def value(x) -> float:
+    result = pyo.value(x, exception=False)
+    return 0.0 if result is None else float(result)
+
+
+def chosen_model(m, r: str) -> str:
+    return max(m.MODELS, key=lambda k: value(m.choose[r, k]))
+
+
+def chosen_option(m, p: str) -> tuple[str, str]:
+    return max(((k, t) for (p2, k, t) in m.CONFIGS if p2 == p), key=lambda kt: value(m.pick[p, kt[0], kt[1]]))
+
+
+def exact_release(m, r: str) -> dict[str, float]:
+    """Exact laws at release r's plan: D'_r = U' phi(D/U'), L_r = E + A/(sqrt(g) N)^alpha + B/(sqrt(g) D')^beta,
+    K_pre, and sigma(C_rl / s(N))."""
+    sc, line = m.scenario, m.timeline
+    law = sc.loss_law
+    model = sc.models[chosen_model(m, r)]
+    root_g = math.sqrt(line.algorithmic_multiplier(r))
+    tokens = sum(value(m.tokens[r, k]) for k in m.MODELS) * units.TOKENS
+    stock = line.unique_tokens(r) + value(m.synthetic_tokens[r]) * units.TOKENS
+    effective = laws.effective_tokens(tokens, stock, sc.data.repetition_efold) if stock > 0 else 0.0
+    loss = (law.E + laws.param_term(root_g * model.loss_size, law) + float(laws.data_term(root_g * effective, law))
+            if effective > 0 else math.inf)
+    l_ref = reference_loss(sc)
+    rl = float(laws.rl_fraction(value(m.rl_flop[r]) * units.FLOP, sc.rl.midpoint_at(model.active), sc.rl.exponent))
+    return {"tokens": tokens, "stock": stock, "effective_tokens": effective, "loss": loss,
+            "k_pretraining": (l_ref - loss) / (l_ref - law.E), "k_rl": rl}
+
+
+def exact_values(m) -> dict:
+    """Exact K per period and the exact objective's capability: {'releases', 'periods', 'capability'}."""
+    sc, line = m.scenario, m.timeline
+    w = sc.capability
+    releases = {r: exact_release(m, r) for r in line.releases}
+    periods = {}
+    for p in line.periods:
+        r = releases[line.served_release[p]]
+        periods[p] = (w.weight_pretraining * r["k_pretraining"] + w.weight_rl * r["k_rl"]
+                      + w.weight_test_time * value(m.k_test_time[p]))
+    weighted = sum(m.period_weight[p] * periods[p] for p in line.periods)
+    return {"releases": releases, "periods": periods, "capability": weighted}
+
+
+def cuts_at_plan(m, exact: dict, tolerance: float) -> list:
+    """Constraints (not yet added) tangent to each release's terms at the plan, where the model is off."""
+    sc, line = m.scenario, m.timeline
+    law, efold = sc.loss_law, sc.data.repetition_efold
+    added = m.refined_points
+    cuts = []
+
+    def new(key) -> bool:
+        if key in added:
+            return False
+        added.add(key)
+        return True
+    for r, ex in exact["releases"].items():
+        root_g = math.sqrt(line.algorithmic_multiplier(r))
+        tokens = sum(m.tokens[r, k] for k in m.MODELS)
+        stock = line.unique_tokens(r) / units.TOKENS + m.synthetic_tokens[r]
+        d, u = ex["tokens"] / units.TOKENS, ex["stock"] / units.TOKENS
+        if u > 0 and value(m.effective_tokens[r]) - ex["effective_tokens"] / units.TOKENS > tolerance * max(1.0, d):
+            ratio = d / u
+            slope = float(laws.repetition_slope(ratio, efold))
+            intercept = float(laws.repetition_value(ratio, efold)) - slope * ratio
+            if new(("repetition", r, round(ratio, 12))):
+                cuts.append(m.effective_tokens[r] <= slope * tokens + intercept * stock)
+        x = root_g * value(m.effective_tokens[r])
+        if x > 0:
+            f = float(laws.data_term(x * units.TOKENS, law))
+            if f - value(m.data_loss[r]) > tolerance and new(("data_loss", r, round(x, 12))):
+                slope = -law.beta * f / x
+                cuts.append(m.data_loss[r] >= slope * root_g * m.effective_tokens[r] + f - slope * x)
+        c = value(m.rl_effective_flop[r])
+        mid, expo = sc.rl.reference_midpoint_flop() / units.FLOP, sc.rl.exponent
+        if c >= rl_tangent_start(sc) and c > 0:
+            s = float(laws.rl_fraction(c, mid, expo))
+            if value(m.rl_score[r]) - s > tolerance and new(("rl", r, round(c, 12))):
+                slope = float(laws.rl_fraction_slope(c, mid, expo))
+                cuts.append(m.rl_score[r] <= slope * m.rl_effective_flop[r] + s - slope * c)
+    return cuts
+
+
+@dataclass
+class Stats:
+    solves: int = 0
+    cuts: int = 0
+    seconds: float = 0.0
+    bound: float | None = None
+
+
+def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=None, explain: bool = True):
+    """Solve and add cuts at the plan until the model agrees with the exact laws; returns (result, exact)."""
+    settings = m.scenario.approximation
+    rounds = 0
+    while True:
+        result = _optimal(run(solver, m, time_limit=time_limit), m, explain and stats.solves == 0)
+        stats.solves += 1
+        stats.seconds += _seconds(result)
+        stats.bound = result.objective_bound
+        result.solution_loader.load_vars()
+        exact = exact_values(m)
+        done = True
+        if maximise:
+            model_k = value(m.capability_value)
+            done = model_k - exact["capability"] <= settings.tolerance * max(1.0, abs(exact["capability"]))
+        if floors_met is not None:
+            done = done and floors_met(exact)
+        if done or rounds >= settings.max_refinements:
+            return result, exact
+        cuts = cuts_at_plan(m, exact, settings.tolerance * 1e-2)
+        if not cuts:
+            return result, exact
+        for cut in cuts:
+            solver.add_constraints([m.refined.add(cut)])
+        stats.cuts += len(cuts)
+        rounds += 1
+        # no MIP start here: the plan violates the new cuts, and HiGHS (1.1x) can fail with 'error' when
+        # handed an infeasible start
+
+
+def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = True) -> BuildoutOutcome:
+    """Solve ``m`` (``build_buildout``) to optimality under the exact laws, or raise."""
+    sc = m.scenario
+    settings = sc.approximation
+    m.refined_points = set()
+    solver = persistent_highs(m, rel_gap=settings.mip_rel_gap)
+    stats = Stats()
+    if sc.objective == "min_cost":
+        margin = settings.tolerance
+        targets = {p: value(m.period_target[p]) for p in m.PERIODS}
+        for p, target in targets.items():
+            if target > FLOOR_OFF / 2:
+                m.period_target[p].value = target + margin * max(1.0, abs(target))
+
+        def met(exact):
+            return all(exact["periods"][p] >= t - 1e-7 * max(1.0, abs(t)) for p, t in targets.items()
+                       if t > FLOOR_OFF / 2)
+        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met)
+        for p, target in targets.items():
+            m.period_target[p].value = target
+        if not met(exact):
+            raise SolveError(f"({m.name}, approximation) | after {stats.solves} refinement solves a period's exact "
+                             "capability is still below its target. Fix: raise approximation.max_refinements or "
+                             "approximation.tangent_points")
+        cost = -result.incumbent_objective
+        outcome = BuildoutOutcome("optimal", cost, cost, None if stats.bound is None else -stats.bound, 0.0)
+    else:
+        result, exact = refine(solver, m, stats, time_limit, maximise=True)
+        k_model, k_star = value(m.capability_value), exact["capability"]
+        tol = settings.capability_tolerance * max(1.0, abs(k_star))
+        floor = k_star - tol
+        m.weight_capability.value, m.weight_cost.value = 0.0, 1.0
+        m.objective_floor.value = floor + tol / 2  # the model holds half the tolerance above the exact floor
+        warm_start(solver)
+        try:
+            _, exact = refine(solver, m, stats, time_limit, maximise=False, explain=False,
+                              floors_met=lambda ex: ex["capability"] >= floor)
+        finally:
+            m.weight_capability.value, m.weight_cost.value = 1.0, 0.0
+            m.objective_floor.value = FLOOR_OFF
+        outcome = BuildoutOutcome("optimal", exact["capability"], k_model, stats.bound, 0.0)
+    outcome.seconds, outcome.refinement_cuts, outcome.refinement_solves = stats.seconds, stats.cuts, stats.solves
+    if duals:
+        outcome.duals = marginal_values(solver, m)
+    return outcome
+
+
+def marginal_values(solver, m) -> dict[str, float]:
+    """Row duals of the fixed-integer LP on the MILP's own HiGHS model, by constraint name and index:
+    budget, period_budget[p], power[s, p] (per MW of sites.s.power_mw, by the envelope theorem: the power row
+    x sites powered plus, on the campus hosting p's release, its one-campus rows x host), demand[p] of the
+    served option (per 1e6 users) and data_stock[r]; {} if the LP fails. Bounds and integrality are
+    restored after (``optimizer.duals`` does the same for one period)."""
+    from optimizer.solver import sync_parameters
+
+    highs = solver._solver_model
+    sync_parameters(solver, m)
+    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
+    at = sorted((solver._pyomo_var_to_solver_var_map[id(var)], round(var.value or 0)) for var in integers)
+    columns = np.array([column for column, _ in at], dtype=np.int32)
+    plan = np.array([v for _, v in at], dtype=float)
+    _, _, _, lower, upper, _ = highs.getCols(len(columns), columns)
+    integrality = [highs.getColIntegrality(int(column))[1] for column in columns]
+    try:
+        highs.changeColsBounds(len(columns), columns, plan, plan)
+        highs.changeColsIntegrality(len(columns), columns, np.array([highspy.HighsVarType.kContinuous] * len(columns)))
+        highs.clearSolver()
+        highs.run()
+        solution = highs.getSolution()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
+            return {}
+        rows, duals = solver._pyomo_con_to_solver_con_map, list(solution.row_dual)
+
+        def dual(con) -> float:
+            row = rows.get(con)
+            return 0.0 if row is None else float(duals[row])
+        values = {"budget": dual(m.budget)}
+        for p in m.BUDGETED:
+            values[f"period_budget[{p}]"] = dual(m.period_budget[p])
+        for s in m.SITES:
+            for p in m.PERIODS:
+                online = value(m.sites_online[s, p])
+                if online > 0:
+                    values[f"power[{s},{p}]"] = dual(m.power[s, p]) * online + campus_value(m, s, p, dual)
+        for p in m.PERIODS:
+            k, t = chosen_option(m, p)
+            values[f"demand[{p}]"] = dual(m.demand[p, k, t])
+        for r in m.RELEASES:
+            values[f"data_stock[{r}]"] = dual(m.data_stock[r])
+        return values
+    finally:
+        highs.changeColsIntegrality(len(columns), columns, np.array(integrality))
+        highs.changeColsBounds(len(columns), columns, np.array(lower), np.array(upper))
+
+
+def campus_value(m, s: str, p: str, dual) -> float:
+    """The one-campus rows' share of d objective / d MW_s in period p (zero off the hosting campus)."""
+    if p not in m.RELEASES or s not in m.COHERENT or value(m.host[p, s]) < 0.5:
+        return 0.0
+    total = dual(m.one_campus[p, s])
+    if hasattr(m, "rl_on_host"):
+        total += dual(m.rl_on_host[p, s])
+    return total

@@ -1,0 +1,161 @@
+"""Exact, hand-derived optima of tiny multi-period build-outs (``tests.tiny.tiny_buildout``).
+
+The tiny world: one 8xH200 node type at $342k and 10.2 kW, a free 1 GW campus (capex, energy and opex
+0), a 75 MW inference site at $1M/MW, one 70B model, no thinking menu. Per period:
+
+* serving: 2,400 users a node (compute-bound), so 4M users need 1,666.67 nodes;
+* pre-training: min_tokens 1e12 on 70B = 4.2e23 FLOP; a node delivers 8 x 989e12 x 0.5 x 10 days x
+  86,400 s = 3.41806e21 FLOP, so the run needs 122.877 nodes (1.2533 MW at PUE 1).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer.buildout.model import build_buildout
+from optimizer.buildout.solve import solve_buildout_model, value
+from optimizer.errors import InfeasibleError
+from tests.tiny import H200_FLOP_PER_NODE_DAY, tiny, tiny_buildout
+
+PRICE = 342_000.0
+SERVE = 4e6 / 2400  # nodes for 4M users
+PRE = 6 * 70e9 * 1e12 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)  # nodes for the minimum pre-training run
+NO_USERS = {"concurrent_users": 0}
+
+
+def solved(sc):
+    m = build_buildout(sc)
+    outcome = solve_buildout_model(m)
+    return m, outcome
+
+
+def bought(m, period: str) -> float:
+    """Nodes bought in ``period`` at every site."""
+    return sum(value(m.buy[h, s, b]) for (h, s, b) in m.BUYS if b == period) * 1e3
+
+
+def installed(m, period: str) -> float:
+    return sum(value(m.installed[h, s, period]) for h in m.HARDWARE for s in m.SITES) * 1e3
+
+
+def test_vintage_serves_through_its_life_and_retires_after_it():
+    """Life 3 years: the 2026 vintage (run + serving) works in 2026-2028 and is gone in 2029, when the
+    serving fleet is bought again. The 2029 vintage keeps 2/3 of its value at the horizon's end (2030)."""
+    periods = {"2026": {}, "2027": {"release": False}, "2028": {"release": False}, "2029": {"release": False}}
+    m, outcome = solved(tiny_buildout(periods, {"remaining_value": True},
+                                      **{"hardware.H200.lifetime_years": 3}))
+    assert bought(m, "2026") == pytest.approx(SERVE + PRE, rel=1e-7)
+    assert bought(m, "2027") == pytest.approx(0, abs=1e-6)
+    assert bought(m, "2028") == pytest.approx(0, abs=1e-6)
+    assert installed(m, "2028") == pytest.approx(SERVE + PRE, rel=1e-7)  # still serving in period 3
+    assert bought(m, "2029") == pytest.approx(SERVE, rel=1e-7)  # the first vintage retired
+    assert installed(m, "2029") == pytest.approx(SERVE, rel=1e-7)
+    expected = PRICE * (SERVE + PRE + SERVE * (1 - 2 / 3))
+    assert outcome.objective * 1e9 == pytest.approx(expected, rel=1e-7)
+
+
+def test_lead_time_delays_power():
+    """A 10 MW campus holds 980.4 nodes; 2028's 3M users need 1,250 serving nodes, so a 75 MW site must be
+    powered in 2028. With a 2-year lead it is started in 2026 and powers 2028, not 2027; a 3-year lead
+    cannot power it in time."""
+    periods = {"2026": {"concurrent_users": 1e6}, "2027": {"concurrent_users": 1e6, "release": False},
+               "2028": {"concurrent_users": 3e6, "release": False}}
+    changes = {"sites.ferrari.power_mw": 10, "sites.ferrari.existing_sites": 1, "sites.honda.lead_time_years": 2}
+    m, outcome = solved(tiny_buildout(periods, **changes))
+    assert value(m.start["honda", "2026"]) == pytest.approx(1)
+    assert [round(value(m.sites_online["honda", p])) for p in ("2026", "2027", "2028")] == [0, 0, 1]
+    # nodes: 1,250 for 2028; 2026's 416.67 serving + 122.88 training nodes are among them; one 75 MW site
+    assert outcome.objective * 1e9 == pytest.approx(PRICE * 3e6 / 2400 + 75e6, rel=1e-7)
+    with pytest.raises(InfeasibleError, match="honda"):
+        solved(tiny_buildout(periods, **{**changes, "sites.honda.lead_time_years": 3}))
+
+
+def test_discounting_and_falling_prices_move_a_purchase_later():
+    """Serving starts in 2027. Bought in 2026 a node costs P; bought in 2027, 0.8 P / 1.1. So only the
+    2026 run's nodes are bought in 2026 (and serve in 2027), the rest in 2027."""
+    periods = {"2026": NO_USERS, "2027": {"release": False}}
+    m, outcome = solved(tiny_buildout(periods, {"discount_rate": 0.1},
+                                      **{"hardware.H200.price_decline_per_year": 0.2,
+                                         "hardware.H200.available_year": 2026}))
+    assert bought(m, "2026") == pytest.approx(PRE, rel=1e-7)
+    assert bought(m, "2027") == pytest.approx(SERVE - PRE, rel=1e-7)
+    expected = PRICE * (PRE + (SERVE - PRE) * 0.8 / 1.1)
+    assert outcome.objective * 1e9 == pytest.approx(expected, rel=1e-7)
+    # without falling prices or discounting, buying early is as good: the optimum costs the same either way
+    m, outcome = solved(tiny_buildout(periods))
+    assert outcome.objective * 1e9 == pytest.approx(PRICE * SERVE, rel=1e-7)
+
+
+def test_remaining_value_is_straight_line_and_discounted():
+    """One 2-year period from 2026, 10% discounting: nodes (life 5) keep (2026 + 5 - 2028) / 5 = 3/5 of their
+    price at the horizon's end, worth 3/5 P / 1.1^2 today; a 75 MW site (life 14, $75M) keeps 12/14."""
+    periods = {"2026": {"years": 2}}
+    changes = {"sites.ferrari.power_mw": 10, "sites.ferrari.existing_sites": 1}
+    m, outcome = solved(tiny_buildout(periods, {"discount_rate": 0.1, "remaining_value": True}, **changes))
+    nodes = SERVE + PRE
+    honda = 1  # 1,789.5 nodes x 10.2 kW = 18.25 MW: 980.4 nodes at the campus, the rest on one 75 MW site
+    expected_value = (nodes * PRICE * 3 / 5 + honda * 75e6 * 12 / 14) / 1.1**2
+    assert value(m.remaining_value) * 1e9 == pytest.approx(expected_value, rel=1e-7)
+    assert outcome.objective * 1e9 == pytest.approx(nodes * PRICE + honda * 75e6 - expected_value, rel=1e-7)
+
+
+def test_training_campus_is_reused_for_rl_serving_and_the_next_run():
+    """With RL capped at 1e23 FLOP (29.26 nodes for 10 days), a reused fleet needs serving + the larger run
+    (SERVE + PRE) in 2026; dedicated fleets need SERVE + PRE + RL. The 2026 vintage then serves and trains
+    the 2027 release without new purchases."""
+    rl_nodes = 1e23 / (H200_FLOP_PER_NODE_DAY * 0.5 * 10)
+    periods = {"2026": {}, "2027": {}}
+    changes = {"capability.weight_rl": 1.0, "rl.max_flop": 1e23}
+    for reuse, expected in ((True, SERVE + PRE), (False, SERVE + PRE + rl_nodes)):
+        sc = tiny_buildout(periods, {"fleet_reuse": reuse}, objective="max_capability", **changes)
+        m, outcome = solved(sc)
+        assert value(m.rl_flop["2026"]) == pytest.approx(0.1, rel=1e-6)  # RL at its cap, 1e23 FLOP
+        assert bought(m, "2026") == pytest.approx(expected, rel=1e-6)
+        assert bought(m, "2027") == pytest.approx(0, abs=1e-5)
+        assert value(m.host["2027", "ferrari"]) == pytest.approx(1)
+
+
+def test_a_run_cannot_split_across_two_campuses():
+    """The minimum run draws 1.2533 MW: two 1 MW campuses cannot host it between them; one 2 MW campus can."""
+    periods = {"2026": NO_USERS}
+    campus = {"power_mw": 1, "pue": 1.0, "facility_capex_usd_per_mw": 0, "opex_usd_per_mw_year": 0,
+              "electricity_usd_per_mwh": 0, "coherent_training": True, "fabric_capex_fraction": 0, "max_sites": 1}
+    two = {"sites.ferrari.power_mw": 1, "sites.other": campus}
+    with pytest.raises(InfeasibleError, match="one campus"):
+        solved(tiny_buildout(periods, **two))
+    m, outcome = solved(tiny_buildout(periods, **{**two, "sites.other.power_mw": 2}))
+    assert value(m.host["2026", "other"]) == pytest.approx(1)
+    assert sum(value(m.pretrain_nodes["H200", "other", "2026"]) for _ in [0]) * 1e3 == pytest.approx(PRE, rel=1e-7)
+
+
+def test_algorithmic_progress_multiplies_compute_split_between_n_and_d():
+    """A release in a year with multiplier g has loss E + A/(sqrt(g) N)^alpha + B/(sqrt(g) D)^beta: with
+    g = 4, the 2027 release's exact loss at 1e12 tokens equals the 2026 law at 2N and 2D."""
+    from optimizer import laws
+    from optimizer.buildout.solve import exact_release
+
+    periods = {"2026": NO_USERS, "2027": NO_USERS}
+    m, _ = solved(tiny_buildout(periods, {"algorithmic_efficiency_per_year": 4.0}))
+    sc = m.scenario
+    tokens = exact_release(m, "2027")["tokens"]
+    assert exact_release(m, "2027")["loss"] == pytest.approx(laws.pretraining_loss(2 * 70e9, 2 * tokens, sc.loss_law),
+                                                             rel=1e-12)
+
+
+@pytest.mark.parametrize("changes", [{}, {"data.max_epochs": 4}, {"budget_usd": 2e9},
+                                     {"capability.weight_rl": 1.0, "rl.max_flop": 1e23}])
+def test_one_period_equals_the_single_period_engine(changes):
+    """Property: one period with dedicated fleets, RL anywhere, no remaining value and a life equal to the
+    horizon is the single-period model; both engines agree on K and cost."""
+    from optimizer.run import solve_scenario
+    from optimizer.scenario import validate_scenario
+
+    sc = tiny(**changes)
+    plan = solve_scenario(sc)
+    raw = sc.model_dump(mode="json", exclude_none=True)
+    raw["periods"] = {"2026": {"years": 1}}
+    raw["buildout"] = {"fleet_reuse": False, "rl_placement": "any_site", "remaining_value": False}
+    raw["hardware"]["H200"]["lifetime_years"] = 1
+    m, outcome = solved(validate_scenario(raw, "one-period"))
+    assert outcome.objective == pytest.approx(plan.summary["capability_index"], abs=1e-7)
+    assert value(m.total_cost) * 1e9 == pytest.approx(plan.summary["total_cost_usd"], rel=1e-6)
