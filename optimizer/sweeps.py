@@ -335,6 +335,11 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], work: Work, mutable
     from optimizer.model import build_model
     from optimizer.model.law_params import LAW_PATHS, LawShapeChanged
 
+    if sc.periods is not None:  # a build-out: each point is built and solved on its own
+        for index, point in chunk:
+            yield {"point": index, **{f"in:{k}": v for k, v in point.items()}, "rebuilt": True,
+                   **solve_buildout_point(point_scenario(sc, point), work)}
+        return
     m, solver = persistent_model(sc, mutable)
     for index, point in chunk:
         structural = [p for p in point if p not in m.param_paths and not (m.laws_mutable and p in LAW_PATHS)]
@@ -385,6 +390,24 @@ def solve_point(m, solver, work: Work = Work()) -> dict[str, Any]:
     skipped = {"skipped": work.skipped()} if work.skipped() else {}
     try:
         outcome = solve_with(solver or new_solver(m), m, duals=work.duals, explain=False, second_stage=work.stage2)
+    except InfeasibleError:
+        return {"status": "infeasible", **skipped}
+    except SolveError as exc:
+        return {"status": "not solved", "message": str(exc), **skipped}
+    return {**point_row(m, outcome), **skipped}
+
+
+def solve_buildout_point(sc: Scenario, work: Work = Work()) -> dict[str, Any]:
+    """Build and solve one build-out point; flatten its plan into a row (the status when not optimal)."""
+    from optimizer.buildout.model import build_buildout
+    from optimizer.buildout.results import point_row
+    from optimizer.buildout.solve import solve_buildout_model
+    from optimizer.errors import InfeasibleError, SolveError
+
+    skipped = {"skipped": work.skipped()} if work.skipped() else {}
+    m = build_buildout(sc)
+    try:
+        outcome = solve_buildout_model(m, duals=work.duals, second_stage=work.stage2, explain=False)
     except InfeasibleError:
         return {"status": "infeasible", **skipped}
     except SolveError as exc:

@@ -243,3 +243,29 @@ def summarise(m, outcome: BuildoutOutcome, exact: dict, tables: dict) -> dict:
         "capability_by_period": {p: exact["periods"][p] for p in line.periods},
         "solve_seconds": outcome.seconds,
     }
+
+
+def point_row(m, outcome: BuildoutOutcome) -> dict:
+    """One sweep row of a build-out: objective, exact capability per period, cost, each release's model and
+    host, and the duals."""
+    line = m.timeline
+    exact = exact_values(m)
+    row = {"status": outcome.status, "objective_value": outcome.objective, "capability_index": exact["capability"],
+           "capability_index_model": value(m.capability_value), "final_capability": exact["periods"][line.periods[-1]],
+           "refinement_cuts": outcome.refinement_cuts, "total_cost_usd": value(m.total_cost) * units.USD,
+           "capex_usd": sum(value(m.capex[p]) for p in line.periods) * units.USD,
+           "remaining_value_usd": value(m.remaining_value) * units.USD, "solve_seconds": outcome.seconds}
+    for p in line.periods:
+        row[f"capability:{p}"] = exact["periods"][p]
+        row[f"capex:{p}"] = value(m.capex[p]) * units.USD
+        row[f"thinking:{p}"] = chosen_option(m, p)[1]
+    for r in line.releases:
+        row[f"model:{r}"] = chosen_model(m, r)
+        row[f"host:{r}"] = next((s for s in m.COHERENT if value(m.host[r, s]) > 0.5), "")
+    for s in m.SITES:
+        row[f"sites_started:{s}"] = round(sum(value(m.start[s2, b]) for (s2, b) in m.STARTS if s2 == s))
+    for h in m.HARDWARE:
+        row[f"nodes_bought:{h}"] = sum(value(m.buy[h2, s, b]) for (h2, s, b) in m.BUYS if h2 == h) * units.NODES
+    for name, v in outcome.duals.items():
+        row[f"dual:{name}"] = v
+    return row

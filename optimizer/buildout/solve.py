@@ -23,7 +23,7 @@ from optimizer import laws, units
 from optimizer.buildout.model import FLOOR_OFF, reference_loss
 from optimizer.errors import SolveError
 from optimizer.model.approximations import rl_tangent_start
-from optimizer.solver import _optimal, _seconds, persistent_highs, run, warm_start
+from optimizer.solver import FEASIBILITY, _optimal, _seconds, persistent_highs, run
 
 
 @dataclass
@@ -124,6 +124,25 @@ def cuts_at_plan(m, exact: dict, tolerance: float) -> list:
     return cuts
 
 
+# stage 2's relative gap on the discounted cost: at 1e-6 ($160k of $160B) HiGHS spends minutes closing the
+# bound over whole-site counts (2026-2030 build-out at 5% discounting: > 120 s single-threaded); 1e-4 ($16M)
+# is below the price of one 75 MW site's capex ($0.9B) and far below the input uncertainty
+STAGE2_GAP = 1e-4
+
+
+def fix_menu(solver, m) -> list:
+    """Fix stage 1's menu (each release's model and campus, each period's thinking option) for stage 2.
+
+    Stage 2 then minimises cost over sites, purchases, runs and data with those choices: the same
+    capability at least cost for that menu. With the menu free, the stage-2 MILP of the 2026-2030 build-out
+    took 68-81 s without discounting (against 5 s), its bound closing slowly over near-equal menus."""
+    menu = [var for component in (m.choose, m.host, m.pick) for var in component.values()]
+    for var in menu:
+        var.fix(round(var.value or 0))
+    solver.update_variables(menu)
+    return menu
+
+
 @dataclass
 class Stats:
     solves: int = 0
@@ -162,12 +181,18 @@ def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=No
         # handed an infeasible start
 
 
-def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = True) -> BuildoutOutcome:
-    """Solve ``m`` (``build_buildout``) to optimality under the exact laws, or raise."""
+def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = True, second_stage: bool = True,
+                         explain: bool = True) -> BuildoutOutcome:
+    """Solve ``m`` (``build_buildout``) to optimality under the exact laws, or raise. ``second_stage=False``
+    skips the cost minimisation at k* (same capability, the cost may not be the least that reaches it)."""
     sc = m.scenario
     settings = sc.approximation
     m.refined_points = set()
     solver = persistent_highs(m, rel_gap=settings.mip_rel_gap)
+    # HiGHS's default row tolerance: the one-period engine's 1e-9 (for its 1e-9 verification) makes HiGHS
+    # reject its own optimum here ('MIP solver claims optimality, but with ... 1.9e-09 infeasibilities')
+    solver.config.solver_options.update(primal_feasibility_tolerance=FEASIBILITY,
+                                        mip_feasibility_tolerance=FEASIBILITY)
     stats = Stats()
     if sc.objective == "min_cost":
         margin = settings.tolerance
@@ -179,7 +204,7 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
         def met(exact):
             return all(exact["periods"][p] >= t - 1e-7 * max(1.0, abs(t)) for p, t in targets.items()
                        if t > FLOOR_OFF / 2)
-        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met)
+        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met, explain=explain)
         for p, target in targets.items():
             m.period_target[p].value = target
         if not met(exact):
@@ -189,20 +214,32 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
         cost = -result.incumbent_objective
         outcome = BuildoutOutcome("optimal", cost, cost, None if stats.bound is None else -stats.bound, 0.0)
     else:
-        result, exact = refine(solver, m, stats, time_limit, maximise=True)
+        result, exact = refine(solver, m, stats, time_limit, maximise=True, explain=explain)
         k_model, k_star = value(m.capability_value), exact["capability"]
+        if not second_stage:
+            return finish(BuildoutOutcome("optimal", k_star, k_model, stats.bound, 0.0), stats, solver, m, duals)
         tol = settings.capability_tolerance * max(1.0, abs(k_star))
         floor = k_star - tol
         m.weight_capability.value, m.weight_cost.value = 0.0, 1.0
         m.objective_floor.value = floor + tol / 2  # the model holds half the tolerance above the exact floor
-        warm_start(solver)
+        menu = fix_menu(solver, m)
+        solver.config.rel_gap = max(settings.mip_rel_gap, STAGE2_GAP)
         try:
             _, exact = refine(solver, m, stats, time_limit, maximise=False, explain=False,
                               floors_met=lambda ex: ex["capability"] >= floor)
         finally:
             m.weight_capability.value, m.weight_cost.value = 1.0, 0.0
             m.objective_floor.value = FLOOR_OFF
+            solver.config.rel_gap = settings.mip_rel_gap
+            for var in menu:
+                var.unfix()
+            solver.update_variables(menu)
         outcome = BuildoutOutcome("optimal", exact["capability"], k_model, stats.bound, 0.0)
+    return finish(outcome, stats, solver, m, duals)
+
+
+def finish(outcome: BuildoutOutcome, stats: Stats, solver, m, duals: bool) -> BuildoutOutcome:
+    """The outcome with the solves' statistics and, if asked, the marginal values."""
     outcome.seconds, outcome.refinement_cuts, outcome.refinement_solves = stats.seconds, stats.cuts, stats.solves
     if duals:
         outcome.duals = marginal_values(solver, m)
