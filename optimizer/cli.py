@@ -366,7 +366,8 @@ def frontier(
 @app.command()
 def alternatives(
     scenario_file: ScenarioArg,
-    share: Annotated[str, typer.Option("--share", help="pretraining, rl, inference or sites")] = "inference",
+    share: Annotated[str, typer.Option("--share", help=(
+        "pretraining, rl, inference or sites (a build-out: sites, hardware, energy or opex)"))] = "inference",
     slack: Annotated[float, typer.Option("--slack", help="allowed distance from the optimum (0.05 = 5%)")] = 0.05,
     scenario: NamedOpt = None,
     override: OverrideOpt = None,

@@ -28,10 +28,17 @@ WORKLOADS = {"pretraining": "cost_pretraining", "rl": "cost_rl", "inference": "c
 
 def near_optimal(sc: Scenario, workload: str, slack: float) -> pd.DataFrame:
     """Rows 'optimal', 'min <workload>' and 'max <workload>' with the plan at each."""
+    if sc.periods is not None:
+        from optimizer.buildout.mga import CATEGORIES, near_optimal_buildout
+
+        check_slack(slack)
+        if workload not in CATEGORIES:
+            raise ScenarioError("--share", workload, "unknown spend category of a build-out",
+                                f"use one of {', '.join(CATEGORIES)}")
+        return near_optimal_buildout(sc, workload, slack)
     if workload not in WORKLOADS:
         raise ScenarioError("--share", workload, "unknown workload", f"use one of {', '.join(WORKLOADS)}")
-    if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not 0 <= slack < 1:
-        raise ScenarioError("--slack", str(slack), "slack must be in [0, 1)", "use e.g. 0.05 for 5%")
+    check_slack(slack)
     m = build_model(sc, mutable=())
     best = solve_model(m)
     rows = [{"alternative": "optimal", **point_row(m, best)}]
@@ -52,3 +59,8 @@ def near_optimal(sc: Scenario, workload: str, slack: float) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table[f"share_{workload}"] = table[f"spend_{workload}_usd"] / table.total_cost_usd
     return table
+
+
+def check_slack(slack) -> None:
+    if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not 0 <= slack < 1:
+        raise ScenarioError("--slack", str(slack), "slack must be in [0, 1)", "use e.g. 0.05 for 5%")

@@ -71,6 +71,16 @@ def read_plan(path: Path) -> Plan:
     except (ValueError, KeyError, TypeError) as exc:
         raise OptimizerError(f"({where}, -) | not a plan written by this tool ({type(exc).__name__}: {exc}). "
                              "Fix: give the plan.json of `optimizer solve --out`") from None
+    if summary.get("kind") == "buildout":
+        from optimizer.buildout.results import TABLES, BuildoutPlan
+        from optimizer.buildout.solve import BuildoutOutcome
+
+        tables = {name: pd.DataFrame(raw_tables.get(name, [])) for name in TABLES}
+        duals = dict(zip(tables["marginals"].get("constraint", []), tables["marginals"].get("marginal_value", [])))
+        outcome = BuildoutOutcome(summary["status"], summary["objective_value"], summary["capability_index_model"],
+                                  None, summary.get("solve_seconds", 0.0), summary.get("refinement_cuts", 0),
+                                  summary.get("refinement_solves", 0), {k: float(v) for k, v in duals.items()})
+        return BuildoutPlan(sc, outcome, summary, **tables)
     tables = {name: pd.DataFrame(raw_tables.get(name, [])) for name in PLAN_TABLES}
     duals = dict(zip(tables["marginals"].get("constraint", []), tables["marginals"].get("marginal_value", [])))
     outcome = SolveOutcome(summary["status"], summary["objective_value"], None, summary.get("solve_seconds", 0.0),
