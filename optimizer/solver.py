@@ -98,6 +98,7 @@ def run(solver: Highs, m: pyo.ConcreteModel, **options):
     from optimizer.interrupts import check, solving
 
     sync_parameters(solver, m)
+    use_threads(solver.config.threads)
     try:
         with solving(getattr(solver, "_solver_model", None)):
             result = solver.solve(m, **options)
@@ -106,6 +107,20 @@ def run(solver: Highs, m: pyo.ConcreteModel, **options):
         raise
     check()
     return result
+
+
+_SCHEDULER_THREADS: list = []  # the thread count HiGHS's process-wide scheduler was started with
+
+
+def use_threads(threads: int | None) -> None:
+    """HiGHS starts one scheduler per process with the first solve's thread count and fails ('unknown', no
+    solution) a later solve that asks for another: restart the scheduler when the count changes (a build-out
+    solves single-threaded, a one-period model with HiGHS's default, in one process)."""
+    import highspy
+
+    if _SCHEDULER_THREADS and _SCHEDULER_THREADS[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS[:] = [threads]
 
 
 def sync_parameters(solver: Highs, m: pyo.ConcreteModel) -> None:
