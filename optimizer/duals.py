@@ -22,6 +22,8 @@ model on its own persistent HiGHS) took 8.9 s to build per worker.
 
 from __future__ import annotations
 
+import contextlib
+
 import highspy
 import numpy as np
 import pyomo.environ as pyo
@@ -45,6 +47,20 @@ def marginal_values(solver, m: pyo.ConcreteModel) -> dict[str, float]:
     """Duals of budget, power per site type, unique data (and the capability floor for min_cost) at
     m's current plan, from the fixed-integer LP on ``solver``'s HiGHS model; {} if the LP fails."""
     from optimizer.model.refinement import add_cuts, new_cuts, remove_cuts, solution_tangents
+
+    at_plan = new_cuts(m, solution_tangents(m))
+    add_cuts(m, at_plan, solver)
+    try:
+        with integers_fixed(solver, m) as dual:
+            return {} if dual is None else named_duals(m, dual)
+    finally:
+        remove_cuts(m, at_plan, solver)
+
+
+@contextlib.contextmanager
+def integers_fixed(solver, m: pyo.ConcreteModel):
+    """Solve ``solver``'s HiGHS model as the LP with every integer column fixed at m's plan and relaxed, and
+    yield its ``RowDuals`` (None if the LP fails); bounds and integrality are restored on exit."""
     from optimizer.solver import sync_parameters
 
     highs = solver._solver_model
@@ -60,26 +76,23 @@ def marginal_values(solver, m: pyo.ConcreteModel) -> dict[str, float]:
                          "--no-duals, and report this")
     lower, upper = np.array(lower, dtype=float), np.array(upper, dtype=float)
     integrality = [highs.getColIntegrality(int(column))[1] for column in columns]
-    at_plan = new_cuts(m, solution_tangents(m))
-    add_cuts(m, at_plan, solver)
     try:
         fixed = highs.changeColsBounds(len(columns), columns, plan, plan)
         relaxed = highs.changeColsIntegrality(len(columns), columns,
                                               np.array([highspy.HighsVarType.kContinuous] * len(columns)))
-        if fixed != highspy.HighsStatus.kOk or relaxed != highspy.HighsStatus.kOk:
-            return {}
-        highs.clearSolver()
-        with solving(highs):
-            highs.run()
-        check()
-        solution = highs.getSolution()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
-            return {}
-        return named_duals(m, RowDuals(solver, list(solution.row_dual)))
+        dual = None
+        if fixed == highspy.HighsStatus.kOk and relaxed == highspy.HighsStatus.kOk:
+            highs.clearSolver()
+            with solving(highs):
+                highs.run()
+            check()
+            solution = highs.getSolution()
+            if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and solution.dual_valid:
+                dual = RowDuals(solver, list(solution.row_dual))
+        yield dual
     finally:
         highs.changeColsIntegrality(len(columns), columns, np.array(integrality))
         highs.changeColsBounds(len(columns), columns, lower, upper)
-        remove_cuts(m, at_plan, solver)
 
 
 def marginal_values_on_a_copy(m: pyo.ConcreteModel) -> tuple[dict[str, float], float]:

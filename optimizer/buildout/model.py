@@ -50,10 +50,6 @@ def build_buildout(sc: Scenario) -> pyo.ConcreteModel:
     return m
 
 
-def option_label(option) -> str:
-    return option.label
-
-
 def define_sets(m: pyo.ConcreteModel, line: Timeline) -> None:
     from optimizer.replicas import replica
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import highspy
-import numpy as np
 import pyomo.environ as pyo
 
 from optimizer import laws, units
@@ -254,34 +252,16 @@ def finish(outcome: BuildoutOutcome, stats: Stats, solver, m, duals: bool) -> Bu
 
 
 def marginal_values(solver, m) -> dict[str, float]:
-    """Row duals of the fixed-integer LP on the MILP's own HiGHS model, by constraint name and index:
-    budget, period_budget[p], power[s, p] (per MW of sites.s.power_mw, by the envelope theorem: the power row
-    x sites powered plus, on the campus hosting p's release, its one-campus rows x host), demand[p] of the
-    served option (per 1e6 users) and data_stock[r]; {} if the LP fails. Bounds and integrality are
-    restored after (``optimizer.duals`` does the same for one period)."""
-    from optimizer.solver import sync_parameters
+    """Row duals of the fixed-integer LP on the MILP's own HiGHS model (``optimizer.duals.integers_fixed``),
+    by constraint name and index: budget, period_budget[p], power[s, p] (per MW of sites.s.power_mw, by the
+    envelope theorem: the power row x sites powered plus, on the campus hosting p's release, its one-campus
+    rows x host), demand[p] of the served option (per 1e6 users) and data_stock[r]; {} if the LP fails."""
+    from optimizer.duals import integers_fixed
 
-    highs = solver._solver_model
-    sync_parameters(solver, m)
-    integers = [var for var in m.component_data_objects(pyo.Var, descend_into=True) if var.is_integer()]
-    at = sorted((solver._pyomo_var_to_solver_var_map[id(var)], round(var.value or 0)) for var in integers)
-    columns = np.array([column for column, _ in at], dtype=np.int32)
-    plan = np.array([v for _, v in at], dtype=float)
-    _, _, _, lower, upper, _ = highs.getCols(len(columns), columns)
-    integrality = [highs.getColIntegrality(int(column))[1] for column in columns]
-    try:
-        highs.changeColsBounds(len(columns), columns, plan, plan)
-        highs.changeColsIntegrality(len(columns), columns, np.array([highspy.HighsVarType.kContinuous] * len(columns)))
-        highs.clearSolver()
-        highs.run()
-        solution = highs.getSolution()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
+    with integers_fixed(solver, m) as duals:
+        if duals is None:
             return {}
-        rows, duals = solver._pyomo_con_to_solver_con_map, list(solution.row_dual)
-
-        def dual(con) -> float:
-            row = rows.get(con)
-            return 0.0 if row is None else float(duals[row])
+        dual = duals.get
         values = {"budget": dual(m.budget)}
         for p in m.BUDGETED:
             values[f"period_budget[{p}]"] = dual(m.period_budget[p])
@@ -296,9 +276,6 @@ def marginal_values(solver, m) -> dict[str, float]:
         for r in m.RELEASES:
             values[f"data_stock[{r}]"] = dual(m.data_stock[r])
         return values
-    finally:
-        highs.changeColsIntegrality(len(columns), columns, np.array(integrality))
-        highs.changeColsBounds(len(columns), columns, np.array(lower), np.array(upper))
 
 
 def campus_value(m, s: str, p: str, dual) -> float:
