@@ -32,7 +32,7 @@ def capex_by_year(plan: BuildoutPlan) -> Figure:
                         label="capex cap" if i == 0 else None)
     ax.set_ylabel("cash [billion USD]")
     ax.set_title("Spend by year and category (undiscounted)")
-    ax.legend(fontsize=7, ncols=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -108,9 +108,11 @@ def training_gantt(plan: BuildoutPlan) -> Figure:
         ax.barh(y, rl, left=year + pre, color="#e08a3c", label="RL" if _ == 0 else None)
         ax.text(year + 0.01, y, f"{row.release}: {row.model}", va="center", fontsize=7, color="white")
     ax.set_yticks(range(len(hosts)), hosts)
+    years = [int(p) for p in plan.periods.period]
+    ax.set_xlim(years[0], years[-1] + int(plan.periods.years.iloc[-1]))
     ax.set_xlabel("year")
     ax.set_title("Which campus trains which release when")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
