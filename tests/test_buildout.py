@@ -212,3 +212,14 @@ def test_sweep_over_a_buildout_rebuilds_each_point(tmp_path):
     # discounted 1/1.05^2
     extra = (SERVE - PRE) * PRICE * (1 / 1.05 - 0.8 / 1.05**2)
     assert table.total_cost_usd[1] - table.total_cost_usd[0] == pytest.approx(extra, rel=1e-6)
+
+
+def test_demand_dual_is_the_price_of_serving_one_more_million_users():
+    """min_cost, one period: 1e6 more users need 1e6 / 2,400 nodes at $342k, $142.5M, so the demand row's dual
+    is -0.1425 (objective -cost, in 1e9 USD per 1e6 users). In 2027 half as many users are served by the
+    2026 vintage, which has room left: one more user there costs nothing."""
+    periods = {"2026": {}, "2027": {"release": False, "concurrent_users": 2e6}}
+    _, outcome = solved(tiny_buildout(periods, {"discount_rate": 0.1}))
+    assert outcome.duals["demand[2026]"] == pytest.approx(-PRICE / 2400 * 1e6 / 1e9, rel=1e-6)
+    assert outcome.duals["demand[2027]"] == pytest.approx(0.0, abs=1e-9)  # 2026's fleet has room left
+    assert outcome.duals["budget"] == pytest.approx(0.0, abs=1e-12)
