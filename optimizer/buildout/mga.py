@@ -17,10 +17,11 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
-from optimizer.buildout.model import FLOOR_OFF, build_buildout
+from optimizer.buildout.model import build_buildout
 from optimizer.buildout.results import point_row
 from optimizer.buildout.solve import STAGE2_GAP, configure, exact_values, fix_menu, solve_buildout_model
 from optimizer.errors import SolveError
+from optimizer.model.objective import FLOOR_OFF
 from optimizer.schema import Scenario
 from optimizer.solver import persistent_highs, run
 

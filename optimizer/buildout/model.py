@@ -22,11 +22,11 @@ from optimizer import laws, units
 from optimizer.buildout.costs import define_costs, fleet_mw, run_flop
 from optimizer.buildout.timeline import Timeline, timeline
 from optimizer.model.approximations import build_approximations
+from optimizer.model.objective import FLOOR_OFF, reference_loss
 from optimizer.piecewise import Cuts, spaced_points, tangent_cuts
 from optimizer.schema import Scenario
 
 NONNEG = pyo.NonNegativeReals
-FLOOR_OFF = -1e6
 
 
 def build_buildout(sc: Scenario) -> pyo.ConcreteModel:
@@ -340,10 +340,6 @@ def define_serving(m: pyo.ConcreteModel, line: Timeline) -> None:
         m.HARDWARE, m.PERIODS, rule=lambda m, h, p: sum(m.option_nodes[h, p, k, t] for k, t in options_of[h, p])
         <= sum(m.serve_nodes[h, s, p] for s in m.SITES) if options_of.get((h, p)) else pyo.Constraint.Skip,
         doc="{0} in {1}: nodes serving the menu <= serving nodes at all sites")
-
-
-def reference_loss(sc: Scenario) -> float:
-    return laws.pretraining_loss(sc.capability.reference_params, sc.capability.reference_tokens, sc.loss_law)
 
 
 def define_capability(m: pyo.ConcreteModel, line: Timeline) -> None:

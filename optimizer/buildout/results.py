@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer import units
 from optimizer.buildout.costs import fleet_mw, node_price, run_flop
-from optimizer.buildout.solve import BuildoutOutcome, chosen_model, chosen_option, exact_values, value
+from optimizer.buildout.solve import BuildoutOutcome, chosen_host, chosen_model, chosen_option, exact_values, value
 from optimizer.schema import Scenario
 
 TABLES = ("periods", "releases", "fleet", "sites", "costs", "approximation", "marginals")
@@ -89,7 +89,7 @@ def release_table(m, exact: dict) -> pd.DataFrame:
     for r in line.releases:
         k = chosen_model(m, r)
         ex = exact["releases"][r]
-        host = next((s for s in m.COHERENT if value(m.host[r, s]) > 0.5), "")
+        host = chosen_host(m, r)
         pre = sum(value(m.pretrain_nodes[h, s, r2]) for (h, s, r2) in m.PRE_RUNS if r2 == r) * units.NODES
         rl = sum(value(m.rl_nodes[h, s, r2]) for (h, s, r2) in m.RL_RUNS if r2 == r) * units.NODES
         rl_sites = sorted({s for (h, s, r2) in m.RL_RUNS if r2 == r and value(m.rl_nodes[h, s, r2]) > EPS})
@@ -238,7 +238,7 @@ def summarise(m, outcome: BuildoutOutcome, exact: dict, tables: dict) -> dict:
         "discount_rate": line.settings.discount_rate,
         "periods": list(line.periods),
         "releases": {r: {"model": chosen_model(m, r),
-                         "host": next((s for s in m.COHERENT if value(m.host[r, s]) > 0.5), "")}
+                         "host": chosen_host(m, r)}
                      for r in line.releases},
         "capability_by_period": {p: exact["periods"][p] for p in line.periods},
         "solve_seconds": outcome.seconds,
@@ -261,7 +261,7 @@ def point_row(m, outcome: BuildoutOutcome) -> dict:
         row[f"thinking:{p}"] = chosen_option(m, p)[1]
     for r in line.releases:
         row[f"model:{r}"] = chosen_model(m, r)
-        row[f"host:{r}"] = next((s for s in m.COHERENT if value(m.host[r, s]) > 0.5), "")
+        row[f"host:{r}"] = chosen_host(m, r)
     for s in m.SITES:
         row[f"sites_started:{s}"] = round(sum(value(m.start[s2, b]) for (s2, b) in m.STARTS if s2 == s))
     for h in m.HARDWARE:

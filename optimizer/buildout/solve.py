@@ -15,12 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
-
 from optimizer import laws, units
-from optimizer.buildout.model import FLOOR_OFF, reference_loss
 from optimizer.errors import SolveError
 from optimizer.model.approximations import rl_tangent_start
+from optimizer.model.exact import value
+from optimizer.model.objective import FLOOR_OFF, reference_loss
 from optimizer.solver import FEASIBILITY, _optimal, _seconds, persistent_highs, run
 
 
@@ -38,13 +37,13 @@ class BuildoutOutcome:
     duals: dict[str, float] = field(default_factory=dict)
 
 
-def value(x) -> float:
-    result = pyo.value(x, exception=False)
-    return 0.0 if result is None else float(result)
-
-
 def chosen_model(m, r: str) -> str:
     return max(m.MODELS, key=lambda k: value(m.choose[r, k]))
+
+
+def chosen_host(m, r: str) -> str:
+    """The campus that trains release r ('' if none)."""
+    return next((s for s in m.COHERENT if value(m.host[r, s]) > 0.5), "")
 
 
 def chosen_option(m, p: str) -> tuple[str, str]:

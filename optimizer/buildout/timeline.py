@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from optimizer.schema import Scenario, Thinking
+from optimizer.schema import Buildout, Scenario, Thinking
 from optimizer.thinking import ThinkingOption, options
 
 DAYS_PER_YEAR = 365.25
@@ -53,9 +53,7 @@ class Timeline:
         return (1 + rate) ** -(year - self.first_year)
 
     @property
-    def settings(self):
-        from optimizer.schema import Buildout
-
+    def settings(self) -> Buildout:
         return self.scenario.buildout or Buildout()
 
     # -- masks -------------------------------------------------------------------------------------------
