@@ -17,7 +17,8 @@ import importlib
 
 __version__ = "0.2.0"
 
-API = ("load", "solve", "sweep", "tornado", "frontier", "alternatives", "serving", "load_plan", "sweep_points")
+API = ("load", "solve", "sweep", "tornado", "frontier", "alternatives", "serving", "load_plan", "sweep_points",
+       "montecarlo", "sensitivity", "robust")
 __all__ = [*API, "plot", "Plan", "Scenario", "OptimizerError", "ScenarioError", "InfeasibleError", "SolveError",
            "__version__"]
 

@@ -179,6 +179,36 @@ def serving(sc: Scenario) -> pd.DataFrame:
     return replica_table(sc)
 
 
+def montecarlo(sc: Scenario, n: int = 200, *, method: str = "lhs", seed: int | None = 0,
+               **options) -> dict[str, pd.DataFrame]:
+    """Monte Carlo over ``uncertainty:``: ``{"montecarlo_bands", "montecarlo_outcomes", "montecarlo"}``
+    (p5/p50/p95 bands, status counts, one row per sample). ``options`` as ``run_points`` (workers, out...)."""
+    from optimizer.uncertainty.montecarlo import montecarlo_tables
+
+    return montecarlo_tables(sc, n, method=method, seed=seed, **options)
+
+
+def sensitivity(sc: Scenario, n: int = 64, *, method: str = "sobol", output: str = "objective_value", seed: int = 0,
+                **options) -> dict[str, pd.DataFrame]:
+    """Global sensitivity (SALib Sobol' or Morris) of ``output`` to ``uncertainty:``:
+    ``{"sensitivity": indices, "sensitivity_points": one row per solve}``."""
+    from optimizer.uncertainty.gsa import sensitivity_tables
+
+    return sensitivity_tables(sc, n, method=method, output=output, seed=seed, **options)
+
+
+def robust(sc: Scenario, *, scenarios: int | None = None, cvar_alpha: float = 0.9, cvar_weight: float = 0.0,
+           **options) -> dict[str, pd.DataFrame]:
+    """The two-stage stochastic build-out with EVPI, VSS and the regret table (``optimizer.uncertainty.robust``):
+    every regime combination (``scenarios`` None) or ``scenarios`` sampled ones."""
+    from optimizer.interrupts import interruptible
+    from optimizer.uncertainty.robust import robust_tables
+    from optimizer.uncertainty.stochastic import Risk
+
+    with interruptible():
+        return robust_tables(sc, scenarios=scenarios, risk=Risk(cvar_alpha, cvar_weight), **options)
+
+
 def load_plan(path: str | Path) -> Plan:
     """A plan saved by ``plan.save(dir)`` or ``optimizer solve --out dir`` (the directory or its plan.json)."""
     from optimizer.results import read_plan

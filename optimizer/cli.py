@@ -1,4 +1,4 @@
-"""Command line: ``optimizer solve|validate|init|sweep|tornado|frontier|alternatives``.
+"""Command line: ``optimizer solve|validate|init|sweep|tornado|frontier|alternatives|montecarlo|sensitivity|robust``.
 
 Exit codes: 0 solved (or valid), 1 infeasible or not solved, 2 usage or validation error,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Errors are one line on stderr, never a traceback.
@@ -386,6 +386,136 @@ def alternatives(
         sc = load(scenario_file, scenario, override, set_)
         table = one_table(sc, "alternatives", lambda: api.alternatives(sc, share, slack), out, force, "alternatives")
     finish({"alternatives": table}, out, json_)
+
+
+SamplesOpt = Annotated[int, typer.Option("--samples", "-n", help="number of samples")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (same seed, same samples)")]
+
+
+@app.command()
+def montecarlo(
+    scenario_file: ScenarioArg,
+    samples: SamplesOpt = 200,
+    method: Annotated[str, typer.Option("--method", help="lhs (Latin hypercube), sobol or random")] = "lhs",
+    seed: SeedOpt = 0,
+    scenario: NamedOpt = None,
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "process",
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    resume: ResumeOpt = False,
+    yes: YesOpt = False,
+    duals: Annotated[bool, typer.Option("--duals", help="also compute the marginal values (dual:* columns)")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Sample the `uncertainty:` block, solve every sample, and give p5/p50/p95 bands of the plan."""
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
+
+        sc = load(scenario_file, scenario, override, set_)
+        options = run_options(workers, executor, scheduler, out, force, resume)
+        confirm_size([None] * samples, options["workers"], yes)
+        tables = api.montecarlo(sc, samples, method=method, seed=seed, duals=duals, **options)
+    bands = tables["montecarlo_bands"]
+    moving = bands[(bands["max"] != 0) | (bands["min"] != 0)]  # the terminal skips outputs that are 0 in every sample
+    finish({"montecarlo_bands": bands if json_ else moving, "montecarlo_outcomes": tables["montecarlo_outcomes"]},
+           out, json_, headline_only=False)
+
+
+@app.command()
+def sensitivity(
+    scenario_file: ScenarioArg,
+    samples: Annotated[int, typer.Option("--samples", "-n", help=(
+        "Sobol': base samples N, a power of two (N (d + 2) solves); Morris: trajectories r (r (d + 1) solves)"))] = 64,
+    method: Annotated[str, typer.Option("--method", help="sobol or morris")] = "sobol",
+    output: Annotated[str, typer.Option("--output", help="result column to analyse")] = "objective_value",
+    seed: SeedOpt = 0,
+    scenario: NamedOpt = None,
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "process",
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    resume: ResumeOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Global sensitivity (SALib: Sobol' indices or Morris screening) over the `uncertainty:` block, with the
+    one-at-a-time tornado of the `sensitivity:` ranges beside it."""
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
+
+        sc = load(scenario_file, scenario, override, set_)
+        options = run_options(workers, executor, scheduler, out, force, resume)
+        tables = api.sensitivity(sc, samples, method=method, output=output, seed=seed, **options)
+    finish({name: tables[name] for name in ("sensitivity", "tornado") if name in tables}, out, json_,
+           headline_only=False)
+
+
+@app.command()
+def robust(
+    scenario_file: ScenarioArg,
+    scenarios: Annotated[int | None, typer.Option("--scenarios", "-k", help=(
+        "sample K scenarios (default: every combination of the regimes, exact probabilities)"))] = None,
+    sampling: Annotated[str, typer.Option("--sampling", help="lhs, sobol or random (with --scenarios)")] = "lhs",
+    seed: SeedOpt = 0,
+    first_stage_periods: Annotated[int, typer.Option(help="periods whose sites and purchases are shared")] = 1,
+    cvar_alpha: Annotated[float, typer.Option(help="CVaR level: the mean of the worst 1 - alpha of outcomes")] = 0.9,
+    cvar_weight: Annotated[float, typer.Option(help="weight omega of CVaR (0: expected value only)")] = 0.0,
+    solver: Annotated[str, typer.Option("--solver", help=(
+        "highs (extensive form here), mpisppy-ef or ph (mpi-sppy, the [stochastic] extra)"))] = "highs",
+    ph_rho: Annotated[float, typer.Option(help="PH penalty rho (model units: 1e9 USD, 1e3 nodes)")] = 0.1,
+    time_limit: Annotated[float, typer.Option(help=(
+        "seconds per single-scenario solve; at the limit its best plan counts (a lower bound)"))] = 120.0,
+    gap: Annotated[float, typer.Option(help="relative MIP gap of every solve")] = 1e-4,
+    ef_time_limit: Annotated[float, typer.Option(help=(
+        "seconds for the extensive form; at the limit its best plan is kept and its gap reported"))] = 300.0,
+    workers: WorkersOpt = 1,
+    scenario: NamedOpt = None,
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Two-stage stochastic build-out: one first stage for all scenarios, EVPI, VSS and the regret table."""
+    verbosity(quiet, verbose)
+    with reported(out):
+        from optimizer import api
+        from optimizer.api import check_time_limit
+
+        sc = load(scenario_file, scenario, override, set_)
+        check_time_limit(time_limit)
+        directory = open_out(out, force)
+        try:
+            progress = Settings.verbosity > 0 or (Settings.verbosity == 0 and sys.stderr.isatty())
+            tables = api.robust(sc, scenarios=scenarios, cvar_alpha=cvar_alpha, cvar_weight=cvar_weight,
+                                method=sampling, seed=seed, first_stage_periods=first_stage_periods, solver=solver,
+                                ph_rho=ph_rho, time_limit=time_limit, gap=gap, ef_time_limit=ef_time_limit,
+                                progress=progress,
+                                workers=run_options(workers, "process", None, None, False, False)["workers"])
+            if directory is not None:
+                from optimizer.export import write_tables
+
+                write_tables(tables, directory, sc, title="two-stage stochastic plan")
+                directory.close()
+        finally:
+            if directory is not None:
+                directory.release()
+    finish({name: tables[name] for name in ("robust_value", "robust_first_stage", "robust_candidates")}, out,
+           json_, headline_only=False)
 
 
 def one_table(sc, name: str, compute, out: str | None, force: bool, title: str):

@@ -79,7 +79,32 @@ def render(sc: Scenario, buildout: Scenario | None = None) -> str:
             "|---|---|---|---|---|",
         ]
         lines += rows(buildout, [p for p in parameter_paths(buildout) if p not in known and multi_period(p)])
+    for scenario in (sc, buildout):
+        if scenario is not None and scenario.uncertainty is not None:
+            lines += uncertainty_rows(scenario)
     return "\n".join(lines) + "\n"
+
+
+def uncertainty_rows(sc: Scenario) -> list[str]:
+    """The scenario's ``uncertainty:`` block: each distribution, correlation and regime with its source."""
+    spec = sc.uncertainty
+    lines = ["", f"## Uncertain inputs of `{sc.name}`", "",
+             "Read by `optimizer montecarlo`, `sensitivity` and `robust` (docs/uncertainty.md).", "",
+             "| input | distribution or regimes | source |", "|---|---|---|"]
+    for path, dist in spec.parameters.items():
+        shape = ", ".join(f"{k} {v:g}" for k in ("low", "mode", "high", "p5", "p95")
+                          if (v := getattr(dist, k)) is not None)
+        bounds = f", bounds {list(dist.bounds)}" if dist.bounds else ""
+        lines.append(f"| `{path}` | {dist.distribution}: {shape}{bounds} | {dist.source} |")
+    for pair in spec.correlations:
+        lines.append(f"| `{pair.paths[0]}` ~ `{pair.paths[1]}` | correlation {pair.rho:g} (Gaussian copula) | "
+                     f"{pair.source} |")
+    for group, regimes in spec.regimes.items():
+        options = "; ".join(f"{name} (p {o.probability:g}): " + (", ".join(f"{k} = {v:g}" for k, v in o.values.items())
+                                                                  or "the scenario's values")
+                            for name, o in regimes.options.items())
+        lines.append(f"| regimes `{group}` | {options} | {regimes.source} |")
+    return lines
 
 
 def multi_period(path: str) -> bool:

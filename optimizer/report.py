@@ -82,7 +82,7 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
             parts += [f"<h3>{html.escape(name)}</h3>", table_tag(table)]
     charts = {"frontier": lambda t: plot.frontier(t, sc.objective), "tornado": lambda t: plot.tornado(t, sc.objective),
               "sweep": lambda t: plot.sweep(t, sc.objective), "alternatives": plot.alternatives,
-              "serving_options": plot.serving}
+              "serving_options": plot.serving, **uncertainty_charts()}
     for name, table in tables.items():
         parts.append(f"<h2>{html.escape(name)}</h2>")
         if name in charts and not table.empty:
@@ -92,6 +92,12 @@ def render_report(sc: Scenario, tables: dict[str, pd.DataFrame], plan: Plan | No
     body = "\n".join(parts)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(heading)}</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def uncertainty_charts() -> dict:
+    from optimizer.uncertainty import plot as uplot
+
+    return {"montecarlo_bands": uplot.bands, "sensitivity": uplot.sensitivity, "robust_regret": uplot.regret}
 
 
 def buildout_section(plan) -> list[str]:

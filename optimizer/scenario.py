@@ -258,7 +258,21 @@ def validate_scenario(raw: dict[str, Any], where: str, origins: dict[str, str] |
     check_sources(scenario, where, known | set(parameter_paths(scenario, include_unset=True)))
     for key in scenario.sensitivity:
         check_numeric_path(scenario, key, where, known, key=f"sensitivity.{key}")
+    if scenario.uncertainty is not None:
+        check_uncertain_paths(scenario, where, known)
     return scenario
+
+
+def check_uncertain_paths(scenario: Scenario, where: str, known: set[str]) -> None:
+    """Every path of ``uncertainty:`` names a numeric parameter of the scenario."""
+    spec = scenario.uncertainty
+    for path in spec.parameters:
+        check_numeric_path(scenario, path, where, known, key=f"uncertainty.parameters.{path}")
+    for group, regimes in spec.regimes.items():
+        for name, option in regimes.options.items():
+            for path in option.values:
+                check_numeric_path(scenario, path, where, known,
+                                   key=f"uncertainty.regimes.{group}.options.{name}.values.{path}")
 
 
 def origin_of(key: str, origins: dict[str, str], default: str) -> str:
@@ -296,7 +310,7 @@ def parameter_paths(obj: Any, prefix: str = "", include_unset: bool = False, sin
     if isinstance(obj, Scenario):
         single = obj.periods is None
     if isinstance(obj, BaseModel):
-        skip = ("sources", "sensitivity", "name", "description")
+        skip = ("sources", "sensitivity", "uncertainty", "name", "description")
         fields = type(obj).model_fields
         items = [(k, getattr(obj, k)) for k in fields if k not in skip
                  and not (single and (fields[k].json_schema_extra or {}).get("periods_only"))]
@@ -360,6 +374,8 @@ def _fix(err: dict[str, Any], raw: dict[str, Any]) -> str:
         return "use a value of the right type (numbers like 2.5e9, true/false, lists in [ ])"
     if kind == "literal_error":
         return f"use one of {ctx.get('expected')}"
+    if loc and loc[0] == "uncertainty":
+        return "see docs/uncertainty.md for what each distribution and regime group takes"
     return "see docs/parameters.md for the allowed values"
 
 

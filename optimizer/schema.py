@@ -366,6 +366,113 @@ class Buildout(Strict):
         "the horizon's end (oemof-solph use_remaining_value) [true or false]"))
 
 
+DISTRIBUTION_FIELDS = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+                       "lognormal": ("p5", "p95"), "normal": ("p5", "p95")}
+
+
+class Distribution(Strict):
+    """An uncertain parameter: uniform(low, high), triangular(low, mode, high), or a normal or lognormal given
+    by its 5th and 95th percentiles (a published 90% interval), optionally truncated to ``bounds``."""
+
+    distribution: Literal["uniform", "triangular", "lognormal", "normal"] = Field(description=(
+        "shape of the distribution [uniform, triangular, lognormal or normal]"))
+    low: Real | None = Field(default=None, description="uniform and triangular: lowest value [unit of the path]")
+    mode: Real | None = Field(default=None, description="triangular: most likely value [unit of the path]")
+    high: Real | None = Field(default=None, description="uniform and triangular: highest value [unit of the path]")
+    p5: Real | None = Field(default=None, description="normal and lognormal: 5th percentile [unit of the path]")
+    p95: Real | None = Field(default=None, description="normal and lognormal: 95th percentile [unit of the path]")
+    bounds: tuple[Real, Real] | None = Field(default=None, description=(
+        "normal and lognormal: truncate to [lowest, highest] (the parameter's valid range) [unit of the path]"))
+    source: str = Field(min_length=1, max_length=500, description="citation, or [A] with the reason")
+
+    @model_validator(mode="after")
+    def _fields_of_shape(self) -> Distribution:
+        needed = DISTRIBUTION_FIELDS[self.distribution]
+        for name in ("low", "mode", "high", "p5", "p95"):
+            given = getattr(self, name) is not None
+            if name in needed and not given:
+                raise ValueError(f"a {self.distribution} distribution needs {', '.join(needed)}; {name} is missing")
+            if name not in needed and given:
+                raise ValueError(f"a {self.distribution} distribution takes {', '.join(needed)}, not {name}")
+        if self.bounds is not None and self.distribution in ("uniform", "triangular"):
+            raise ValueError(f"bounds truncate a normal or lognormal; a {self.distribution} is bounded by low/high")
+        ends = [getattr(self, n) for n in needed]
+        if self.distribution == "triangular" and not ends[0] <= ends[1] <= ends[2]:
+            raise ValueError("a triangular distribution needs low <= mode <= high")
+        if ends[0] >= ends[-1]:
+            raise ValueError(f"{needed[0]} ({ends[0]:g}) must be below {needed[-1]} ({ends[-1]:g})")
+        if self.distribution == "lognormal" and ends[0] <= 0:
+            raise ValueError("a lognormal needs p5 > 0")
+        if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
+            raise ValueError("bounds must be [lowest, highest] with lowest < highest")
+        if self.bounds is not None and not (self.bounds[0] <= ends[0] and ends[-1] <= self.bounds[1]):
+            raise ValueError("bounds must contain p5 and p95")
+        return self
+
+
+class Regime(Strict):
+    """One regime of a group: its probability and the values it gives its parameters together."""
+
+    probability: Real = Field(gt=0, le=1, description="probability of this regime [-]")
+    values: dict[str, Real] = Field(default_factory=dict, description=(
+        "parameter path -> value in this regime; paths left out keep the scenario's value [unit of the path]"))
+
+
+class RegimeGroup(Strict):
+    """Discrete regimes that move several parameters together (e.g. a pre-training plateau)."""
+
+    source: str = Field(min_length=1, max_length=500, description="citation, or [A] with the reason")
+    options: dict[str, Regime] = Field(min_length=2, description="regime name -> regime")
+
+    @model_validator(mode="after")
+    def _probabilities_sum_to_one(self) -> RegimeGroup:
+        total = sum(option.probability for option in self.options.values())
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"the regimes' probabilities sum to {total:g}; they must sum to 1")
+        return self
+
+
+class Correlation(Strict):
+    """Rank-preserving correlation of two uncertain parameters (a Gaussian copula)."""
+
+    paths: tuple[str, str] = Field(description="two paths of uncertainty.parameters [-]")
+    rho: Real = Field(gt=-1, lt=1, description="correlation of their normal scores [-]")
+    source: str = Field(min_length=1, max_length=500, description="citation, or [A] with the reason")
+
+
+class Uncertainty(Strict):
+    """Uncertain inputs: continuous distributions, correlated pairs and discrete regime groups."""
+
+    parameters: dict[str, Distribution] = Field(default_factory=dict, description="parameter path -> distribution")
+    correlations: list[Correlation] = Field(default_factory=list, description="correlated parameter pairs")
+    regimes: dict[str, RegimeGroup] = Field(default_factory=dict, description="group name -> regimes")
+
+    @model_validator(mode="after")
+    def _each_path_once(self) -> Uncertainty:
+        if not self.parameters and not self.regimes:
+            raise ValueError("uncertainty: lists no parameters and no regimes")
+        owner: dict[str, str] = {path: "parameters" for path in self.parameters}
+        for group, spec in self.regimes.items():
+            paths = {path for option in spec.options.values() for path in option.values}
+            if not paths:
+                raise ValueError(f"regimes.{group}: no regime sets any value")
+            for path in paths:
+                if path in owner:
+                    raise ValueError(f"{path} is uncertain twice (in {owner[path]} and regimes.{group}); "
+                                     "give each path one distribution or one regime group")
+                owner[path] = f"regimes.{group}"
+        seen = set()
+        for pair in self.correlations:
+            for path in pair.paths:
+                if path not in self.parameters:
+                    raise ValueError(f"correlations: {path} is not in uncertainty.parameters")
+            key = frozenset(pair.paths)
+            if len(key) < 2 or key in seen:
+                raise ValueError(f"correlations: the pair {list(pair.paths)} is repeated or names one path twice")
+            seen.add(key)
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated planning scenario."""
 
@@ -396,6 +503,8 @@ class Scenario(Strict):
     _provenance: dict = PrivateAttr(default_factory=dict)  # what load_scenario read and applied
     sensitivity: dict[str, tuple[Real, Real]] = Field(
         default_factory=dict, description="parameter path -> [low, high] for tornado charts")
+    uncertainty: Uncertainty | None = Field(default=None, description=(
+        "distributions and regimes of uncertain parameters, for montecarlo, sensitivity and robust [-]"))
 
     @field_validator("periods", mode="before")
     @classmethod

@@ -31,8 +31,15 @@ NONNEG = pyo.NonNegativeReals
 
 def build_buildout(sc: Scenario) -> pyo.ConcreteModel:
     """The build-out MILP of a scenario with ``periods:``, concern by concern."""
-    line = timeline(sc)
     m = pyo.ConcreteModel(name=sc.name)
+    populate(m, sc)
+    return m
+
+
+def populate(m: pyo.Block, sc: Scenario) -> None:
+    """Add the build-out's sets, variables, constraints and objective to ``m``: a model, or one scenario's
+    Block of a stochastic extensive form (``optimizer.uncertainty.stochastic``)."""
+    line = timeline(sc)
     m.scenario, m.timeline = sc, line
     define_sets(m, line)
     define_variables(m)
@@ -47,7 +54,6 @@ def build_buildout(sc: Scenario) -> pyo.ConcreteModel:
     define_costs(m, line)
     define_capability(m, line)
     define_objective(m, line)
-    return m
 
 
 def define_sets(m: pyo.ConcreteModel, line: Timeline) -> None:

@@ -259,6 +259,11 @@ def point_row(m, outcome: BuildoutOutcome) -> dict:
         row[f"capability:{p}"] = exact["periods"][p]
         row[f"capex:{p}"] = value(m.capex[p]) * units.USD
         row[f"thinking:{p}"] = chosen_option(m, p)[1]
+        row[f"sites_online:{p}"] = sum(value(m.sites_online[s, p]) for s in m.SITES)
+        row[f"nodes_installed:{p}"] = sum(value(m.installed[h, s, p]) for h in m.HARDWARE
+                                          for s in m.SITES) * units.NODES
+        for name in ("sites", "hardware", "opex", "energy", "synthetic"):
+            row[f"spend_{name}_usd:{p}"] = value(getattr(m, f"cost_{name}")[p]) * units.USD
     for r in line.releases:
         row[f"model:{r}"] = chosen_model(m, r)
         row[f"host:{r}"] = chosen_host(m, r)

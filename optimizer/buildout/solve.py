@@ -156,14 +156,30 @@ class Stats:
     cuts: int = 0
     seconds: float = 0.0
     bound: float | None = None
+    status: str = "optimal"
 
 
-def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=None, explain: bool = True):
-    """Solve and add cuts at the plan until the model agrees with the exact laws; returns (result, exact)."""
+def accepted(result, m, explain: bool, stats, incumbent_ok: bool):
+    """An optimal result; or, with ``incumbent_ok``, at a time limit the feasible incumbent (``stats.status``
+    then says 'time limit'); otherwise raise InfeasibleError or SolveError."""
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+    if (incumbent_ok and result.termination_condition == TerminationCondition.maxTimeLimit
+            and result.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)):
+        stats.status = "time limit"
+        return result
+    return _optimal(result, m, explain)
+
+
+def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=None, explain: bool = True,
+           incumbent_ok: bool = False):
+    """Solve and add cuts at the plan until the model agrees with the exact laws; returns (result, exact).
+    ``incumbent_ok``: at the time limit keep the incumbent and stop refining (``stats.status``)."""
     settings = m.scenario.approximation
     rounds = 0
     while True:
-        result = _optimal(run(solver, m, time_limit=time_limit), m, explain and stats.solves == 0)
+        result = accepted(run(solver, m, time_limit=time_limit), m, explain and stats.solves == 0, stats,
+                          incumbent_ok)
         stats.solves += 1
         stats.seconds += _seconds(result)
         stats.bound = result.objective_bound
@@ -175,7 +191,7 @@ def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=No
             done = model_k - exact["capability"] <= settings.tolerance * max(1.0, abs(exact["capability"]))
         if floors_met is not None:
             done = done and floors_met(exact)
-        if done or rounds >= settings.max_refinements:
+        if done or rounds >= settings.max_refinements or stats.status == "time limit":
             return result, exact
         cuts = cuts_at_plan(m, exact, settings.tolerance * 1e-2)
         if not cuts:
@@ -189,7 +205,7 @@ def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=No
 
 
 def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = True, second_stage: bool = True,
-                         explain: bool = True) -> BuildoutOutcome:
+                         explain: bool = True, incumbent_ok: bool = False) -> BuildoutOutcome:
     """Solve ``m`` (``build_buildout``) to optimality under the exact laws, or raise. ``second_stage=False``
     skips the cost minimisation at k* (same capability, the cost may not be the least that reaches it)."""
     sc = m.scenario
@@ -208,7 +224,8 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
         def met(exact):
             return all(exact["periods"][p] >= t - 1e-7 * max(1.0, abs(t)) for p, t in targets.items()
                        if t > FLOOR_OFF / 2)
-        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met, explain=explain)
+        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met, explain=explain,
+                               incumbent_ok=incumbent_ok)
         for p, target in targets.items():
             m.period_target[p].value = target
         if not met(exact):
@@ -216,12 +233,12 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
                              "capability is still below its target. Fix: raise approximation.max_refinements or "
                              "approximation.tangent_points")
         cost = -result.incumbent_objective
-        outcome = BuildoutOutcome("optimal", cost, cost, None if stats.bound is None else -stats.bound, 0.0)
+        outcome = BuildoutOutcome(stats.status, cost, cost, None if stats.bound is None else -stats.bound, 0.0)
     else:
-        result, exact = refine(solver, m, stats, time_limit, maximise=True, explain=explain)
+        result, exact = refine(solver, m, stats, time_limit, maximise=True, explain=explain, incumbent_ok=incumbent_ok)
         k_model, k_star = value(m.capability_value), exact["capability"]
         if not second_stage:
-            return finish(BuildoutOutcome("optimal", k_star, k_model, stats.bound, 0.0), stats, solver, m, duals)
+            return finish(BuildoutOutcome(stats.status, k_star, k_model, stats.bound, 0.0), stats, solver, m, duals)
         tol = settings.capability_tolerance * max(1.0, abs(k_star))
         floor = k_star - tol
         m.weight_capability.value, m.weight_cost.value = 0.0, 1.0
