@@ -8,7 +8,8 @@ scenario's distributions: the indices are those of the distributions themselves.
   output's variance due to X_i alone; ST_i = E[V(Y | X_~i)] / V(Y), including its interactions.
   Confidence intervals are bootstrap 95% intervals.
 * Morris (elementary effects, r (d + 1) solves): mu*_i = mean |EE_i| (in output units per unit of the
-  input's quantile range), sigma_i its spread (nonlinearity or interaction); a screening method.
+  input's quantile), sigma_i its spread (nonlinearity or interaction); a screening method. Its levels
+  sit at the middles of equal quantile strata, never at the infinite tails (``quantiles``).
 
 Sobol' indices assume independent inputs: correlations in ``uncertainty.correlations`` are not applied
 here (the table's ``note`` says so).
@@ -51,6 +52,15 @@ def design(sc: Scenario, n: int, method: str, seed: int) -> np.ndarray:
     return morris.sample(spec, n, num_levels=MORRIS_LEVELS, seed=seed)
 
 
+def quantiles(rows: np.ndarray, method: str) -> np.ndarray:
+    """The quantiles the model sees. Morris's grid {0, 1/(L-1), ..., 1} would put the ends at u = 0 and 1,
+    the infinite tails of a normal or lognormal: the levels move to the middles of L equal strata,
+    u' = (u (L - 1) + 1/2) / L, so each step is (L - 1)/L of SALib's (``indices`` rescales the effects)."""
+    if method != "morris":
+        return rows
+    return (rows * (MORRIS_LEVELS - 1) + 0.5) / MORRIS_LEVELS
+
+
 def indices(sc: Scenario, method: str, design_rows: np.ndarray, y: np.ndarray, output: str,
             seed: int) -> pd.DataFrame:
     """One row per input: S1, S1_conf, ST, ST_conf (Sobol') or mu_star, mu_star_conf, sigma (Morris),
@@ -72,9 +82,11 @@ def indices(sc: Scenario, method: str, design_rows: np.ndarray, y: np.ndarray, o
         from SALib.analyze import morris
 
         result = morris.analyze(spec, design_rows, y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=seed)
-        table = pd.DataFrame({"input": spec["names"], "mu_star": result["mu_star"],
-                              "mu_star_conf": result["mu_star_conf"], "mu": result["mu"],
-                              "sigma": result["sigma"]}).sort_values("mu_star", ascending=False)
+        per_quantile = MORRIS_LEVELS / (MORRIS_LEVELS - 1)  # effects per unit of the quantile actually moved
+        table = pd.DataFrame({"input": spec["names"], "mu_star": result["mu_star"] * per_quantile,
+                              "mu_star_conf": result["mu_star_conf"] * per_quantile,
+                              "mu": result["mu"] * per_quantile,
+                              "sigma": result["sigma"] * per_quantile}).sort_values("mu_star", ascending=False)
     table.insert(1, "output", output)
     table.insert(2, "method", method)
     table["note"] = note
@@ -90,7 +102,7 @@ def sensitivity_tables(sc: Scenario, n: int, *, method: str = "sobol", output: s
     from optimizer.sweeps import tornado_points, tornado_table
 
     rows = design(sc, n, method, seed)
-    points = from_unit(uncertainty_of(sc), rows).points
+    points = from_unit(uncertainty_of(sc), quantiles(rows, method)).points
     extra = tornado_points(sc) if tornado and sc.sensitivity else []
 
     def prepare():
@@ -103,11 +115,11 @@ def sensitivity_tables(sc: Scenario, n: int, *, method: str = "sobol", output: s
             table = table.sort_values("point")
             design_part = table[table.point < len(points)]
             y = design_part[output].to_numpy(dtype=float)
-            out = {"sensitivity": indices(sc, method, rows, y, output, seed), "sensitivity_points": design_part}
-            if extra:
+            out = {"sensitivity": indices(sc, method, rows, y, output, seed)}
+            if extra:  # the two rankings first, side by side in the report; the points after them
                 one_at_a_time = table[table.point >= len(points)].assign(point=lambda t: t.point - len(points))
                 out["tornado"] = tornado_table(sc, one_at_a_time, base.outcome.objective)
-            return out
+            return {**out, "sensitivity_points": design_part}
         return finish, base
 
     return run_points(sc, points + extra, {"sensitivity": None}, prepare=prepare, duals=False,
