@@ -87,7 +87,7 @@ def test_the_quickstart_notebook_runs_in_a_real_kernel():
     client.execute()  # raises CellExecutionError on any failing cell; workers=2 runs a spawned pool
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]
-    assert len(images) == 2
+    assert len(images) == 3  # workloads, the sweep, the Monte Carlo bands
 
 
 def test_report_says_which_run_scrolls_wide_tables_and_charts_alternatives(tiny_yaml, tmp_path):
