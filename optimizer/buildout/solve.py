@@ -156,7 +156,8 @@ class Stats:
     cuts: int = 0
     seconds: float = 0.0
     bound: float | None = None
-    status: str = "optimal"
+    status: str = "optimal"  # or 'time limit' (``accepted`` with incumbent_ok)
+    incumbent: float | None = None
 
 
 def accepted(result, m, explain: bool, stats, incumbent_ok: bool):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from optimizer.buildout.solve import Stats
 from optimizer.errors import ScenarioError, SolveError
 from optimizer.model.exact import value
 from optimizer.model.objective import FLOOR_OFF
@@ -149,11 +150,6 @@ def build_extensive_form(prog: Program, risk: Risk = EXPECTATION) -> pyo.Concret
     return ef
 
 
-def exact_risk(ef, exact: dict[str, float]) -> dict[str, float]:
-    """R, E[k] and CVaR of the scenarios' exact objectives (``exact``: name -> k_s)."""
-    return risk_measures(exact, ef.probability, ef.risk)
-
-
 def risk_measures(values: dict[str, float], probability: dict[str, float], risk: Risk) -> dict[str, float]:
     """E[k], CVaR_alpha(k) (the probability-weighted mean of the worst 1 - alpha) and R."""
     expected = sum(probability[s] * values[s] for s in values)
@@ -193,26 +189,13 @@ class StochasticOutcome:
     achieved_gap: float = math.nan  # |bound - incumbent| / |incumbent| of stage 1 (the model's R)
 
 
-def accepted(result, ef, explain: bool, stats: dict):
-    """An optimal result, or at a time limit the incumbent (``stats['status']`` says so); else raise."""
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-
-    from optimizer.solver import _optimal
-
-    if (result.termination_condition == TerminationCondition.maxTimeLimit
-            and result.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)):
-        stats["status"] = "time limit"
-        return result
-    return _optimal(result, ef, explain)
-
-
-def refine_ef(solver, ef, stats: dict, deadline: float | None, *, maximise: bool, floors_met=None,
+def refine_ef(solver, ef, stats: Stats, deadline: float | None, *, maximise: bool, floors_met=None,
               explain: bool = False):
     """Solve the EF and add every scenario's tangent cuts at its plan until R agrees with the exact laws
     (at the ``deadline``, a ``time.monotonic()`` value: the incumbent, without further rounds)."""
     import time
 
-    from optimizer.buildout.solve import cuts_at_plan, exact_values
+    from optimizer.buildout.solve import accepted, cuts_at_plan, exact_values
     from optimizer.solver import _seconds, run
 
     blocks = [ef.scenario[s] for s in ef.SCENARIOS]
@@ -220,20 +203,21 @@ def refine_ef(solver, ef, stats: dict, deadline: float | None, *, maximise: bool
     rounds = 0
     while True:
         left = None if deadline is None else max(1.0, deadline - time.monotonic())
-        result = accepted(run(solver, ef, time_limit=left), ef, explain and stats["solves"] == 0, stats)
-        stats["solves"] += 1
-        stats["seconds"] += _seconds(result)
-        stats["bound"] = result.objective_bound
-        stats["incumbent"] = result.incumbent_objective
+        result = accepted(run(solver, ef, time_limit=left), ef, explain and stats.solves == 0, stats,
+                          incumbent_ok=True)
+        stats.solves += 1
+        stats.seconds += _seconds(result)
+        stats.bound, stats.incumbent = result.objective_bound, result.incumbent_objective
         result.solution_loader.load_vars()
         exact = {s: exact_values(b) for s, b in zip(ef.SCENARIOS, blocks)}
-        measures = exact_risk(ef, {s: stage_objective(b, exact[s]) for s, b in zip(ef.SCENARIOS, blocks)})
+        measures = risk_measures({s: stage_objective(b, exact[s]) for s, b in zip(ef.SCENARIOS, blocks)},
+                                 ef.probability, ef.risk)
         done = True
         if maximise:
             done = value(ef.risk_value) - measures["risk"] <= settings.tolerance * max(1.0, abs(measures["risk"]))
         if floors_met is not None:
             done = done and floors_met(exact, measures)
-        if done or rounds >= settings.max_refinements or stats["status"] == "time limit":
+        if done or rounds >= settings.max_refinements or stats.status == "time limit":
             return result, exact, measures
         added = 0
         for s, b in zip(ef.SCENARIOS, blocks):
@@ -242,7 +226,7 @@ def refine_ef(solver, ef, stats: dict, deadline: float | None, *, maximise: bool
                 added += 1
         if not added:
             return result, exact, measures
-        stats["cuts"] += added
+        stats.cuts += added
         rounds += 1
 
 
@@ -271,7 +255,7 @@ def load_start(ef, start: dict[str, dict]) -> None:
     ef.risk_value.set_value((1 - ef.risk.omega) * val(ef.expected) + ef.risk.omega * val(ef.cvar))
 
 
-def improve_start(solver, ef, start: dict[str, dict], deadline: float | None, stats: dict) -> None:
+def improve_start(solver, ef, start: dict[str, dict], deadline: float | None, stats: Stats) -> None:
     """Fix-and-optimise: with every scenario's menu (models, campuses, thinking) fixed at the start's, solve
     the restricted EF (the shared sites and purchases, and all continuous recourse, free) in at most half the
     time left. Its plan is feasible for the full EF and usually much better than the start: the full EF then
@@ -288,7 +272,7 @@ def improve_start(solver, ef, start: dict[str, dict], deadline: float | None, st
     left = None if deadline is None else max(1.0, (deadline - time.monotonic()) / 2)
     try:
         result = run(solver, ef, time_limit=left)
-        stats["seconds"] += _seconds(result)
+        stats.seconds += _seconds(result)
         found = result.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
         if found:
             result.solution_loader.load_vars()
@@ -296,7 +280,6 @@ def improve_start(solver, ef, start: dict[str, dict], deadline: float | None, st
         for var in menu:
             var.unfix()
         solver.update_variables(menu)
-    stats["restricted_objective"] = result.incumbent_objective if found else None
     if not found:
         load_start(ef, start)
 
@@ -323,7 +306,7 @@ def solve_extensive_form(ef, *, time_limit: float | None = EF_TIME_LIMIT, second
         b.refined_points = set()
     solver = persistent_highs(ef, rel_gap=max(gap, settings.mip_rel_gap))
     configure(solver)
-    stats = {"solves": 0, "cuts": 0, "seconds": 0.0, "bound": None, "status": "optimal", "incumbent": None}
+    stats = Stats()
     if start is not None:
         load_start(ef, start)
         improve_start(solver, ef, start, deadline, stats)
@@ -341,13 +324,13 @@ def solve_extensive_form(ef, *, time_limit: float | None = EF_TIME_LIMIT, second
         for (s, p), target in targets.items():
             ef.scenario[s].period_target[p].value = target
         if not met(exact, measures):
-            raise SolveError(f"({ef.name}, approximation) | after {stats['solves']} refinement solves a scenario's "
+            raise SolveError(f"({ef.name}, approximation) | after {stats.solves} refinement solves a scenario's "
                              "exact capability is still below its target. Fix: raise approximation.max_refinements")
         model_risk = value(ef.risk_value)
     else:
         _, exact, measures = refine_ef(solver, ef, stats, deadline, maximise=True, explain=True)
         model_risk = value(ef.risk_value)
-        stage1 = {"bound": stats["bound"], "status": stats["status"], "incumbent": stats["incumbent"]}
+        stage1 = (stats.bound, stats.status, stats.incumbent)
         if second_stage and (deadline is None or deadline - time.monotonic() > 1):
             r_star = measures["risk"]
             tol = settings.capability_tolerance * max(1.0, abs(r_star))
@@ -356,7 +339,7 @@ def solve_extensive_form(ef, *, time_limit: float | None = EF_TIME_LIMIT, second
             menu = [var for b in blocks for var in fix_menu(solver, b)]
             solver.config.rel_gap = max(settings.mip_rel_gap, STAGE2_GAP, gap)
             warm_start(solver)  # stage 1's plan meets the floor: the cost search starts from it
-            stats["status"] = "optimal"
+            stats.status = "optimal"
             try:
                 _, exact, measures = refine_ef(solver, ef, stats, deadline, maximise=False,
                                                floors_met=lambda _ex, ms: ms["risk"] >= r_star - tol)
@@ -367,14 +350,13 @@ def solve_extensive_form(ef, *, time_limit: float | None = EF_TIME_LIMIT, second
                 for var in menu:
                     var.unfix()
                 solver.update_variables(menu)
-        stats["stage2_status"] = stats["status"] if second_stage else "skipped"
-        stats.update(stage1)
+        stats.bound, stats.status, stats.incumbent = stage1  # R's bound and status, not stage 2's cost
     per = {s: stage_objective(b, exact[s]) for s, b in zip(ef.SCENARIOS, blocks)}
     cost = sum(ef.probability[s] * value(b.total_cost) for s, b in zip(ef.SCENARIOS, blocks))
-    achieved = (abs(stats["bound"] - stats["incumbent"]) / max(1e-10, abs(stats["incumbent"]))
-                if stats["bound"] is not None and stats["incumbent"] is not None else math.nan)
-    return StochasticOutcome(measures["risk"], measures["expected"], measures["cvar"], model_risk, stats["bound"],
-                             stats["seconds"], stats["solves"], stats["cuts"], per, cost, stats["status"], achieved)
+    achieved = (abs(stats.bound - stats.incumbent) / max(1e-10, abs(stats.incumbent))
+                if stats.bound is not None and stats.incumbent is not None else math.nan)
+    return StochasticOutcome(measures["risk"], measures["expected"], measures["cvar"], model_risk, stats.bound,
+                             stats.seconds, stats.solves, stats.cuts, per, cost, stats.status, achieved)
 
 
 def first_stage_values(ef_or_model, first_periods: tuple[str, ...]) -> dict[tuple, float]:
