@@ -1,5 +1,6 @@
 """The two-stage build-out through mpi-sppy (the ``[stochastic]`` extra): its extensive form, or progressive
-hedging (PH) for many scenarios, run under ``mpiexec -n P`` or in one process without MPI.
+hedging (PH) for many scenarios, in this process (mpi-sppy's stand-in communicator; no MPI needed). Running
+PH across ranks under ``mpiexec`` is not wired in (docs/uncertainty.md, Limits).
 
 ``scenario_creator`` builds each scenario with ``build_buildout`` (the same code as the HiGHS extensive
 form's Blocks) and declares the first-stage decisions x (sites started and nodes bought in the first-stage
@@ -72,9 +73,9 @@ def extensive_form(prog: Program) -> tuple[float, dict[tuple, float]]:
 
 def progressive_hedging(prog: Program, *, rho: float = 1.0, iterations: int = 50,
                         threshold: float = 1e-4) -> tuple[float, dict[tuple, float], int]:
-    """PH (Rockafellar and Wets 1991): (its expected objective, the averaged first stage x-bar, iterations).
+    """PH (Rockafellar and Wets 1991), one process: (its expected objective, x-bar, iterations).
 
-    Each rank solves its scenarios' subproblems with a proximal term rho/2 |x_s - x-bar|^2 and a price w_s
+    Each scenario's subproblem gets a proximal term rho/2 |x_s - x-bar|^2 and a price w_s
     on the deviation, until sum_s p_s |x_s - x-bar| <= threshold or ``iterations`` pass."""
     require()
     with quiet():
@@ -91,11 +92,5 @@ def progressive_hedging(prog: Program, *, rho: float = 1.0, iterations: int = 50
             for key in first_stage_keys(m, prog.first_periods):
                 averaged[key] = averaged.get(key, 0.0) + m._mpisppy_probability * float(first_stage_var(m, key).value
                                                                                        or 0.0)
-        averaged = ph.comms["ROOT"].allreduce(averaged, op=_sum_dicts()) if ph.n_proc > 1 else averaged
     return float(objective), averaged, int(ph._PHIter)
 
-
-def _sum_dicts():
-    from mpi4py import MPI
-
-    return MPI.Op.Create(lambda a, b, _t: {k: a.get(k, 0.0) + b.get(k, 0.0) for k in set(a) | set(b)}, commute=True)
