@@ -486,6 +486,7 @@ def robust(
     set_: SetOpt = None,
     out: OutOpt = None,
     force: ForceOpt = False,
+    resume: ResumeOpt = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -498,20 +499,36 @@ def robust(
 
         sc = load(scenario_file, scenario, override, set_)
         check_time_limit(time_limit)
-        directory = open_out(out, force)
+        settings = {"scenarios": scenarios, "sampling": sampling, "seed": seed, "first_stage_periods":
+                    first_stage_periods, "cvar_alpha": cvar_alpha, "cvar_weight": cvar_weight, "solver": solver,
+                    "ph_rho": ph_rho, "time_limit": time_limit, "gap": gap, "ef_time_limit": ef_time_limit}
+        if resume and out is None:
+            from optimizer.errors import ScenarioError
+
+            raise ScenarioError("--resume", "-", "needs the --out directory of the interrupted run",
+                                "add --out DIR (the directory the run was saving to)")
+        directory = open_out(out, force, resume)
+        journal = None
         try:
+            if directory is not None:
+                from optimizer.journal import Journal
+
+                journal = Journal(directory, sc, [settings], {"command": "robust"}, resume)
             progress = Settings.verbosity > 0 or (Settings.verbosity == 0 and sys.stderr.isatty())
             tables = api.robust(sc, scenarios=scenarios, cvar_alpha=cvar_alpha, cvar_weight=cvar_weight,
                                 method=sampling, seed=seed, first_stage_periods=first_stage_periods, solver=solver,
                                 ph_rho=ph_rho, time_limit=time_limit, gap=gap, ef_time_limit=ef_time_limit,
-                                progress=progress,
+                                progress=progress, journal=journal,
                                 workers=run_options(workers, "process", None, None, False, False)["workers"])
             if directory is not None:
                 from optimizer.export import write_tables
 
+                journal.close()
                 write_tables(tables, directory, sc, title="two-stage stochastic plan")
                 directory.close()
         finally:
+            if journal is not None:
+                journal.close()
             if directory is not None:
                 directory.release()
     finish({name: tables[name] for name in ("robust_value", "robust_first_stage", "robust_candidates")}, out,

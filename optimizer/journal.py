@@ -1,4 +1,4 @@
-"""A sweep's finished points, saved as they come: ``points.jsonl`` in the ``--out`` directory.
+"""A sweep's finished points (or a ``robust`` run's solves), saved as they come: ``points.jsonl`` in ``--out``.
 
 Line 1 is a header with the sweep's fingerprint (the scenario, the points and whether duals and stage 2 are
 computed); each further line is one finished row. Rows are flushed as they are written and fsynced
@@ -61,9 +61,9 @@ class Journal:
         except (IndexError, ValueError):
             header = {}
         if header.get("format") != FORMAT or header.get("fingerprint") != self.key:
-            raise OptimizerError(f"{where} | the saved points belong to a different sweep (another scenario, "
-                                 "points, --no-duals or --stage1-only). Fix: resume with the same command, "
-                                 "or use a new --out")
+            raise OptimizerError(f"{where} | the saved points belong to a different run (another scenario, "
+                                 "other points, or other settings such as --no-duals, --stage1-only or --gap). "
+                                 "Fix: resume with the same command, or use a new --out")
         rows: dict[int, dict[str, Any]] = {}
         for line in lines[1:]:
             try:

@@ -262,3 +262,30 @@ def test_sensitivity_solves_the_tornado_beside_the_indices():
     assert row.objective_low == pytest.approx(nodes * 300e3 / 1e9, rel=1e-7)
     assert row.objective_high == pytest.approx(nodes * 400e3 / 1e9, rel=1e-7)
     assert len(tables["sensitivity_points"]) == 2 * (2 + 1)  # r (d + 1) Morris solves, the tornado's apart
+
+
+def test_robust_saves_each_solve_and_resumes_only_what_is_missing(tmp_path):
+    """A run cut short keeps its finished solves in points.jsonl: --resume re-uses them (the extensive form's
+    first stage too) and gives the same tables; another setting is refused."""
+    import json
+
+    import pandas as pd
+
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(two_regimes().model_dump(mode="json", exclude={"sources"}), sort_keys=False))
+    out = tmp_path / "robust"
+    assert runner.invoke(app, ["robust", str(path), "--out", str(out)]).exit_code == 0
+    full = pd.read_csv(out / "robust_value.csv")
+    journal = (out / "points.jsonl").read_text().splitlines()
+    tasks = [json.loads(line)["task"] for line in journal[1:]]
+    # 2 perfect-foresight, 1 mean-value scenario, 2 x (mean-value + 2 perfect plans), the EF, 2 stochastic
+    assert len(tasks) == 2 + 1 + 6 + 1 + 2 and "ef" in tasks
+    (out / "points.jsonl").write_text("\n".join(journal[:4]) + "\n" + journal[4][:40])  # cut short, torn tail
+    result = runner.invoke(app, ["robust", str(path), "--out", str(out), "--resume"])
+    assert result.exit_code == 0, result.output
+    resumed = pd.read_csv(out / "robust_value.csv")
+    assert resumed.loc[resumed.measure.isin(["WS", "RP", "EEV", "EVPI", "VSS"]), "value"].tolist() == \
+        pytest.approx(full.loc[full.measure.isin(["WS", "RP", "EEV", "EVPI", "VSS"]), "value"].tolist(), rel=1e-9)
+    assert len((out / "points.jsonl").read_text().splitlines()) == len(journal)
+    result = runner.invoke(app, ["robust", str(path), "--out", str(out), "--resume", "--gap", "1e-3"])
+    assert result.exit_code == 2 and "different run" in result.output

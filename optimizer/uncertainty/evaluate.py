@@ -60,15 +60,16 @@ def variable_values(m) -> dict[str, dict]:
 Task = tuple  # (scenario, first stage or None, first-stage periods, time limit)
 
 
-def solve_many(tasks: list[Task], workers: int = 1, tick=None) -> list[dict]:
+def solve_many(tasks: list[Task], workers: int = 1, finished=None) -> list[dict]:
     """``solve_with_first_stage`` for every task, in order; on ``workers`` spawned processes (one HiGHS thread
-    each) when more than one. Ctrl-C or SIGTERM cancels what is queued and stops the workers."""
+    each) when more than one. ``finished(i, result)`` is called as each task ends (to save it at once).
+    Ctrl-C or SIGTERM cancels what is queued and stops the workers."""
     if workers <= 1 or len(tasks) <= 1:
         out = []
-        for task in tasks:
+        for i, task in enumerate(tasks):
             out.append(solve_with_first_stage(*task))
-            if tick:
-                tick()
+            if finished:
+                finished(i, out[-1])
         return out
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -85,9 +86,10 @@ def solve_many(tasks: list[Task], workers: int = 1, tick=None) -> list[dict]:
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                results[futures[future]] = worker_result(future)
-                if tick:
-                    tick()
+                i = futures[future]
+                results[i] = worker_result(future)
+                if finished:
+                    finished(i, results[i])
             check_interrupt()
         clean = True
     finally:

@@ -11,6 +11,7 @@ import pandas as pd
 from optimizer.schema import Scenario
 from optimizer.uncertainty.evaluate import candidate_summary, regret_table, solve_many, value_of_information
 from optimizer.uncertainty.sampling import enumerate_regimes, mean_point, sample
+from optimizer.uncertainty.saved import SavedSolves, task_key
 from optimizer.uncertainty.stochastic import (
     EF_GAP,
     EF_TIME_LIMIT,
@@ -71,12 +72,14 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
                   ph_iterations: int = 50, time_limit: float | None = SCENARIO_TIME_LIMIT, gap: float = EF_GAP,
                   ef_time_limit: float | None = EF_TIME_LIMIT,
                   perfect_candidates: int = MAX_PERFECT_CANDIDATES, workers: int = 1,
-                  progress: bool = False) -> dict[str, pd.DataFrame]:
+                  progress: bool = False, journal=None) -> dict[str, pd.DataFrame]:
     """Solve the two-stage plan and every comparison; tables ``robust_value`` (WS, RP, EEV, EVPI, VSS),
     ``robust_first_stage``, ``robust_scenarios``, ``robust_regret`` and ``robust_candidates``.
 
     ``solver``: 'highs' (the extensive form here, with adaptive refinement and CVaR), 'mpisppy-ef' or 'ph'
-    (mpi-sppy, expectation only; its first stage is then re-solved per scenario under the exact laws)."""
+    (mpi-sppy, expectation only; its first stage is then re-solved per scenario under the exact laws).
+    ``journal``: an ``optimizer.journal.Journal`` that saves every finished solve and holds those of an
+    interrupted run of the same problem (``--resume``)."""
     from tqdm import tqdm
 
     from optimizer.errors import ScenarioError
@@ -101,17 +104,29 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
     stats = []
     periods = prog.first_periods
 
-    def batch(plans: list) -> list[list[dict]]:
-        """Each first stage in ``plans`` (None: free) solved in every scenario, in parallel."""
-        tasks = [(sc_k, plan, periods, time_limit) for plan in plans for sc_k in prog.scenarios]
-        flat = solve_many(tasks, workers, lambda: bar.update(1))
-        return [flat[i * k:(i + 1) * k] for i in range(len(plans))]
+    saved = SavedSolves(journal)
+
+    def batch(plans: dict[str, dict | None], keep_values: bool = False, scenarios=None) -> dict[str, list[dict]]:
+        """Each first stage in ``plans`` (None: free) solved in every scenario (``scenarios``: these instead),
+        in parallel; solves saved in an earlier run of the same problem are re-used, new ones saved at once."""
+        scenarios = prog.scenarios if scenarios is None else scenarios
+        keys = [task_key(name, i, plan) for name, plan in plans.items() for i in range(len(scenarios))]
+        tasks = [(sc_k, plan, periods, time_limit) for plan in plans.values() for sc_k in scenarios]
+        flat = [saved.get(key, keep_values) for key in keys]
+        todo = [i for i, result in enumerate(flat) if result is None]
+        bar.update(len(keys) - len(todo))
+
+        def finished(j, result):
+            saved.put(keys[todo[j]], result, keep_values)
+            bar.update(1)
+        for j, result in enumerate(solve_many([tasks[i] for i in todo], workers, finished)):
+            flat[todo[j]] = result
+        n = len(scenarios)
+        return {name: flat[i * n:(i + 1) * n] for i, name in enumerate(plans)}
 
     with bar:
-        mean_scenario = point_scenario(sc, mean_point(sc))
-        best = batch([None])[0]
-        mean_plan = solve_many([(mean_scenario, None, periods, time_limit)])[0]
-        bar.update(1)
+        best = batch({"perfect": None})["perfect"]
+        mean_plan = batch({"mean-plan": None}, scenarios=[point_scenario(sc, mean_point(sc))])["mean-plan"][0]
         plans = {"mean-value": mean_plan["first"]}
         if perfect:
             plans.update({f"perfect:{name}": own["first"] for name, own in zip(prog.names, best)
@@ -119,13 +134,20 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
         candidates = {"mean-value": [{"status": "mean-value infeasible", "objective": -math.inf, "cost": math.nan}
                                      for _ in prog.names]} if mean_plan["first"] is None else {}
         shown = {name: plan for name, plan in plans.items() if plan is not None}
-        candidates.update(dict(zip(shown, batch(list(shown.values())))))
+        if "mean-value" in shown:
+            candidates.update(batch({"mean-value": shown.pop("mean-value")}, keep_values=True))
+        candidates.update(batch(shown))
         start = (dict(zip(prog.names, (o["values"] for o in candidates["mean-value"])))
                  if all(o.get("values") for o in candidates["mean-value"]) else None)
-        stochastic, outcome = stochastic_first_stage(prog, risk, solver, ph_rho, ph_iterations, ef_time_limit, gap,
-                                                     start, stats)
+        found = saved.first_stage()
+        if found is None:
+            stochastic, outcome = stochastic_first_stage(prog, risk, solver, ph_rho, ph_iterations, ef_time_limit,
+                                                         gap, start, stats)
+            saved.put_first_stage(stochastic, outcome, stats)
+        else:  # a resumed run: the extensive form was solved before it stopped
+            stochastic, outcome, stats = found
         bar.update(1)
-        candidates = {"stochastic": batch([stochastic])[0], **candidates}
+        candidates = {"stochastic": batch({"stochastic": stochastic})["stochastic"], **candidates}
     probability = dict(zip(prog.names, prog.probabilities))
 
     def measures(outcomes):
