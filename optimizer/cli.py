@@ -531,8 +531,12 @@ def robust(
                 journal.close()
             if directory is not None:
                 directory.release()
-    finish({name: tables[name] for name in ("robust_value", "robust_first_stage", "robust_candidates")}, out,
-           json_, headline_only=False)
+    first = tables["robust_first_stage"]
+    perfect = [c for c in first.columns if c.startswith("perfect:")]
+    if len(perfect) > 4 and not json_:  # the terminal shows the two plans that matter; the files hold them all
+        first = first.drop(columns=perfect)
+    finish({"robust_value": tables["robust_value"], "robust_first_stage": first,
+            "robust_candidates": tables["robust_candidates"]}, out, json_, headline_only=False)
 
 
 def one_table(sc, name: str, compute, out: str | None, force: bool, title: str):
