@@ -175,24 +175,32 @@ def effective_workers(requested: int) -> tuple[int, str | None]:
 
 
 def run_processes(sc: Scenario, chunks, workers: int, work: Work, mutable: frozenset, finished, bar) -> None:
-    """Chunks on a pool of spawned worker processes (spawn is safe inside Jupyter and threads).
+    """Chunks on a pool of spawned worker processes, each building the model once (``_worker_start``)."""
+    def done(_index: int, part: list[dict]) -> None:
+        finished(part)
+        bar.update(len(part))
 
-    Each worker builds the model once (``_worker_start``); on any exception, Ctrl-C or SIGTERM the
-    pending chunks are cancelled and the workers terminated, so no process outlives the sweep."""
+    map_in_processes(_worker_solve, [(chunk,) for chunk in chunks], workers, done,
+                     initializer=_worker_start, initargs=(sc, work, mutable))
+
+
+def map_in_processes(function, calls: list[tuple], workers: int, done, *, initializer=None, initargs=()) -> None:
+    """``function(*call)`` for each call on ``workers`` spawned processes (spawn is safe inside Jupyter and
+    threads); ``done(i, result)`` runs here as each call ends. On any exception, Ctrl-C or SIGTERM the pending
+    calls are cancelled and the workers terminated, so no process outlives the pool."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_start, initargs=(sc, work, mutable))
+                               initializer=initializer, initargs=initargs)
     clean = False
     try:
-        futures = {pool.submit(_worker_solve, chunk) for chunk in chunks}
-        while futures:
-            finished_now, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+        futures = {pool.submit(function, *call): i for i, call in enumerate(calls)}
+        pending = set(futures)
+        while pending:
+            finished_now, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in finished_now:
-                part = worker_result(future)
-                finished(part)
-                bar.update(len(part))
+                done(futures[future], worker_result(future))
             check_interrupt()
         clean = True
     finally:
@@ -241,13 +249,18 @@ def stop_pool(pool, clean: bool) -> None:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_start(sc: Scenario, work: Work, mutable: frozenset) -> None:
+def worker_process_start() -> None:
+    """A pool worker: signals left to the parent, one HiGHS thread (the pool has one process per core)."""
     from optimizer.interrupts import ignore_in_worker
 
     ignore_in_worker()  # first: a SIGTERM during the imports below would otherwise leak Pyomo's semaphore
     import optimizer.solver
 
-    optimizer.solver.THREADS = 1  # one HiGHS thread per worker process: the pool has one process per core
+    optimizer.solver.THREADS = 1
+
+
+def _worker_start(sc: Scenario, work: Work, mutable: frozenset) -> None:
+    worker_process_start()
     _WORKER.update(sc=sc, work=work, mutable=mutable)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from optimizer.errors import InfeasibleError, SolveError
 from optimizer.model.exact import value
 from optimizer.schema import Scenario
-from optimizer.uncertainty.stochastic import Program, first_stage_keys, first_stage_var, stage_objective
+from optimizer.uncertainty.stochastic import Program, first_stage_values, first_stage_var, stage_objective
 
 
 def solve_with_first_stage(sc: Scenario, first: dict[tuple, float] | None, first_periods: tuple[str, ...],
@@ -44,10 +44,8 @@ def solve_with_first_stage(sc: Scenario, first: dict[tuple, float] | None, first
         return {"status": "infeasible", "objective": -math.inf, "cost": math.nan, "first": None}
     except SolveError as exc:
         return {"status": "not solved", "objective": math.nan, "cost": math.nan, "first": None, "message": str(exc)}
-    objective = stage_objective(m, exact_values(m))
-    first_now = {key: value(first_stage_var(m, key)) for key in first_stage_keys(m, first_periods)}
-    return {"status": outcome.status, "objective": objective, "cost": value(m.total_cost), "first": first_now,
-            "values": variable_values(m)}
+    return {"status": outcome.status, "objective": stage_objective(m, exact_values(m)), "cost": value(m.total_cost),
+            "first": first_stage_values(m, first_periods), "values": variable_values(m)}
 
 
 def variable_values(m) -> dict[str, dict]:
@@ -71,39 +69,16 @@ def solve_many(tasks: list[Task], workers: int = 1, finished=None) -> list[dict]
             if finished:
                 finished(i, out[-1])
         return out
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from optimizer.sweeps import check_interrupt, stop_pool, worker_result
+    from optimizer.sweeps import map_in_processes, worker_process_start
 
     results: dict[int, dict] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_start)
-    clean = False
-    try:
-        futures = {pool.submit(solve_with_first_stage, *task): i for i, task in enumerate(tasks)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                i = futures[future]
-                results[i] = worker_result(future)
-                if finished:
-                    finished(i, results[i])
-            check_interrupt()
-        clean = True
-    finally:
-        stop_pool(pool, clean)
+
+    def done(i: int, result: dict) -> None:
+        results[i] = result
+        if finished:
+            finished(i, result)
+    map_in_processes(solve_with_first_stage, tasks, workers, done, initializer=worker_process_start)
     return [results[i] for i in range(len(tasks))]
-
-
-def _worker_start() -> None:
-    from optimizer.interrupts import ignore_in_worker
-
-    ignore_in_worker()
-    import optimizer.solver
-
-    optimizer.solver.THREADS = 1
 
 
 def regret_table(prog: Program, candidates: dict[str, list[dict]], best: list[dict]) -> pd.DataFrame:

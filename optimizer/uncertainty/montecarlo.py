@@ -55,7 +55,8 @@ def outcome_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 def joined(samples: Sample, table: pd.DataFrame) -> pd.DataFrame:
     """The solved points with each sample's regimes and probability."""
-    info = samples.table().drop(columns=[c for c in samples.table().columns if c.startswith("in:")])
+    info = samples.table()
+    info = info.drop(columns=[c for c in info.columns if c.startswith("in:")])
     return info.merge(table, left_on="sample", right_on="point", how="right").drop(columns="sample")
 
 

@@ -95,8 +95,7 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
     if ef_time_limit is not None and not ef_time_limit > 0:
         raise ScenarioError("--ef-time-limit", str(ef_time_limit), "must be > 0 seconds", "use e.g. 300")
     sc = at_gap(sc, gap)
-    prog = scenarios_of(sc, scenarios, method, seed, first_stage_periods)
-    prog.scenarios = [at_gap(s, gap) for s in prog.scenarios]
+    prog = scenarios_of(sc, scenarios, method, seed, first_stage_periods)  # each scenario inherits the gap
     k = len(prog.names)
     perfect = k <= perfect_candidates
     bar = tqdm(total=k + 1 + k + (k * k if perfect else 0) + 1 + k, disable=not progress, unit="solve",
