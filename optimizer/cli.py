@@ -475,6 +475,7 @@ def robust(
     solver: Annotated[str, typer.Option("--solver", help=(
         "highs (extensive form here), mpisppy-ef or ph (mpi-sppy, the [stochastic] extra)"))] = "highs",
     ph_rho: Annotated[float, typer.Option(help="PH penalty rho (model units: 1e9 USD, 1e3 nodes)")] = 0.1,
+    ph_iterations: Annotated[int, typer.Option(help="most PH iterations")] = 50,
     time_limit: Annotated[float, typer.Option(help=(
         "seconds per single-scenario solve; at the limit its best plan counts (a lower bound)"))] = 120.0,
     gap: Annotated[float, typer.Option(help="relative MIP gap of every solve")] = 1e-4,
@@ -491,9 +492,15 @@ def robust(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Two-stage stochastic build-out: one first stage for all scenarios, EVPI, VSS and the regret table."""
+    """Two-stage stochastic build-out: one first stage for all scenarios, EVPI, VSS and the regret table.
+    Under ``mpiexec -n P`` (with --solver ph), PH's hub and spokes share the P ranks; rank 0 does the rest."""
+    from optimizer.uncertainty import mpisppy_bridge
+
+    rank, size = mpisppy_bridge.launched()
+    if rank > 0:
+        raise typer.Exit(mpisppy_bridge.serve_root(solver))
     verbosity(quiet, verbose)
-    with reported(out):
+    with reported(out), mpisppy_bridge.as_root(size, solver):
         from optimizer import api
         from optimizer.api import check_time_limit
 
@@ -501,7 +508,8 @@ def robust(
         check_time_limit(time_limit)
         settings = {"scenarios": scenarios, "sampling": sampling, "seed": seed, "first_stage_periods":
                     first_stage_periods, "cvar_alpha": cvar_alpha, "cvar_weight": cvar_weight, "solver": solver,
-                    "ph_rho": ph_rho, "time_limit": time_limit, "gap": gap, "ef_time_limit": ef_time_limit}
+                    "ph_rho": ph_rho, "ph_iterations": ph_iterations, "time_limit": time_limit, "gap": gap,
+                    "ef_time_limit": ef_time_limit}
         if resume and out is None:
             from optimizer.errors import ScenarioError
 
@@ -517,7 +525,8 @@ def robust(
             progress = Settings.verbosity > 0 or (Settings.verbosity == 0 and sys.stderr.isatty())
             tables = api.robust(sc, scenarios=scenarios, cvar_alpha=cvar_alpha, cvar_weight=cvar_weight,
                                 method=sampling, seed=seed, first_stage_periods=first_stage_periods, solver=solver,
-                                ph_rho=ph_rho, time_limit=time_limit, gap=gap, ef_time_limit=ef_time_limit,
+                                ph_rho=ph_rho, ph_iterations=ph_iterations, time_limit=time_limit, gap=gap,
+                                ef_time_limit=ef_time_limit,
                                 progress=progress, journal=journal,
                                 workers=run_options(workers, "process", None, None, False, False)["workers"])
             if directory is not None:

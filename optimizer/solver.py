@@ -123,6 +123,15 @@ def use_threads(threads: int | None) -> None:
     _SCHEDULER_THREADS[:] = [threads]
 
 
+def after_foreign_solves() -> None:
+    """Another HiGHS user in this process (mpi-sppy) solved with its own thread count: restart the scheduler
+    so that the next of our solves starts it with ours."""
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS.clear()
+
+
 def sync_parameters(solver: Highs, m: pyo.ConcreteModel) -> None:
     """Push the model's mutable Param values to HiGHS if any changed since the last push."""
     cached = getattr(solver, "_mutable_parameters", None)

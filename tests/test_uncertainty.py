@@ -108,6 +108,48 @@ def test_mpisppy_extensive_form_and_progressive_hedging_agree_with_the_highs_ext
     assert measure(tables, "VSS") == pytest.approx(0.5 * 225e6 / 1.1 - 75e6, rel=1e-6)
 
 
+def mpiexec() -> str:
+    """The venv's mpiexec (the [stochastic] extra's mpich wheel), else one on PATH."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("mpisppy")
+    pytest.importorskip("mpi4py")
+    found = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
+    if found is None:
+        pytest.skip("no mpiexec")
+    return found
+
+
+def test_progressive_hedging_across_mpi_ranks_finds_the_hedged_plan_between_its_bounds(tmp_path):
+    """mpiexec -n 3: PH's hub, a Lagrangian spoke and an x-hat spoke. The x-hat spoke's plan is the hedged one
+    (start honda), its inner bound is RP, and the outer bound lies between RP and WS. Only rank 0 writes."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(two_regimes().model_dump(mode="json", exclude={"sources"}), sort_keys=False))
+    command = [mpiexec(), "-n", "3", sys.executable, "-m", "optimizer", "robust", str(path), "--solver", "ph"]
+    done = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("wrote") == 1 and done.stdout.count("robust_value") == 1
+    value = pd.read_csv(tmp_path / "out" / "robust_value.csv").set_index("measure").value
+    nodes = NODES_2026 * PRICE + 0.5 * (3e6 / 2400 - NODES_2026) * PRICE / 1.1
+    assert -value["RP"] == pytest.approx(nodes + 75e6, rel=1e-7)
+    assert value["VSS"] == pytest.approx(0.5 * 225e6 / 1.1 - 75e6, rel=1e-6)
+    assert value["ph_inner_bound"] == pytest.approx(value["RP"], rel=1e-7)
+    assert value["RP"] - 1 <= value["ph_outer_bound"] <= value["WS"] + 1  # USD
+    assert value["mpi_ranks"] == 3 and value["rp_certified_gap"] == pytest.approx(
+        (value["ph_outer_bound"] - value["RP"]) / -value["RP"], rel=1e-9)
+    for ranks, extra, message in (("5", [], "multiple of 3"), ("2", ["--solver", "highs"], "only progressive")):
+        bad = [*command[:2], ranks, *command[3:], *extra]
+        done = subprocess.run(bad, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count(message) == 1 and "Traceback" not in done.stderr
+
+
 def test_samples_are_reproducible_with_a_seed():
     sc = tiny(uncertainty={"parameters": {
         "pretraining.mfu": {"distribution": "uniform", "low": 0.3, "high": 0.5, "source": "test"}}})

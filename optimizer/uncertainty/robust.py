@@ -90,6 +90,10 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
     if solver != "highs" and risk.omega > 0:
         raise ScenarioError("--cvar-weight", str(risk.omega), "CVaR is built into the HiGHS extensive form only",
                             "use --solver highs, or --cvar-weight 0 with mpi-sppy")
+    if not ph_rho > 0:
+        raise ScenarioError("--ph-rho", str(ph_rho), "must be > 0", "use e.g. --ph-rho 0.1")
+    if ph_iterations < 1:
+        raise ScenarioError("--ph-iterations", str(ph_iterations), "must be at least 1", "use e.g. 50")
     if not 0 <= gap < 1:
         raise ScenarioError("--gap", str(gap), "must be in [0, 1)", "use e.g. --gap 1e-4")
     if ef_time_limit is not None and not ef_time_limit > 0:
@@ -100,7 +104,6 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
     perfect = k <= perfect_candidates
     bar = tqdm(total=k + 1 + k + (k * k if perfect else 0) + 1 + k, disable=not progress, unit="solve",
                desc="robust", file=sys.stderr)
-    stats = []
     periods = prog.first_periods
 
     saved = SavedSolves(journal)
@@ -123,7 +126,20 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
         n = len(scenarios)
         return {name: flat[i * n:(i + 1) * n] for i, name in enumerate(plans)}
 
+    def solve_first_stage(start):
+        """The stochastic first stage, solved and saved (or found in an interrupted run's journal)."""
+        found = saved.first_stage()
+        if found is None:
+            found_stats = []
+            stochastic, outcome = stochastic_first_stage(prog, risk, solver, ph_rho, ph_iterations, ef_time_limit,
+                                                         gap, start, found_stats)
+            saved.put_first_stage(stochastic, outcome, found_stats)
+            found = stochastic, outcome, found_stats
+        bar.update(1)
+        return found
+
     with bar:
+        early = solve_first_stage(None) if solver != "highs" else None  # mpi-sppy needs no start: PH's ranks go now
         best = batch({"perfect": None})["perfect"]
         mean_plan = batch({"mean-plan": None}, scenarios=[point_scenario(sc, mean_point(sc))])["mean-plan"][0]
         plans = {"mean-value": mean_plan["first"]}
@@ -138,14 +154,7 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
         candidates.update(batch(shown))
         start = (dict(zip(prog.names, (o["values"] for o in candidates["mean-value"])))
                  if all(o.get("values") for o in candidates["mean-value"]) else None)
-        found = saved.first_stage()
-        if found is None:
-            stochastic, outcome = stochastic_first_stage(prog, risk, solver, ph_rho, ph_iterations, ef_time_limit,
-                                                         gap, start, stats)
-            saved.put_first_stage(stochastic, outcome, stats)
-        else:  # a resumed run: the extensive form was solved before it stopped
-            stochastic, outcome, stats = found
-        bar.update(1)
+        stochastic, outcome, stats = early or solve_first_stage(start)
         candidates = {"stochastic": batch({"stochastic": stochastic})["stochastic"], **candidates}
     probability = dict(zip(prog.names, prog.probabilities))
 
@@ -172,12 +181,13 @@ def robust_tables(sc: Scenario, *, scenarios: int | None = None, method: str = "
                   {"measure": "ef_gap", "value": gap, "meaning": "relative MIP gap asked of the EF"},
                   {"measure": "ef_achieved_gap", "value": outcome.achieved_gap, "meaning": (
                       "|bound - incumbent| / |incumbent| of the EF's R when it stopped")},
-                  {"measure": "rp_certified_gap", "value": certified_gap(rp["risk"], ws_risk, outcome.bound, gap),
-                   "meaning": "(upper bound - RP) / |RP|, the bound the least of the EF's and WS (1 + gap): how far "
-                              "the stochastic plan can be from the best first stage"},
                   {"measure": "refinement_solves", "value": outcome.solves, "meaning": "EF solves (refinement)"},
                   {"measure": "highs_seconds", "value": outcome.seconds, "meaning": "HiGHS time on the EF"}]
     extra += [{"measure": key, "value": v, "meaning": meaning} for key, v, meaning in stats]
+    bound = outcome.bound if outcome is not None else {key: v for key, v, _ in stats}.get("ph_outer_bound")
+    extra.append({"measure": "rp_certified_gap", "value": certified_gap(rp["risk"], ws_risk, bound, gap),
+                  "meaning": "(upper bound - RP) / |RP|, the bound the least of WS (1 + gap) and the EF's or PH's "
+                             "outer bound: how far the stochastic plan can be from the best first stage"})
     limited = sum(o["status"] == "time limit" for outcomes in (best, *candidates.values()) for o in outcomes)
     extra.append({"measure": "solves_at_time_limit", "value": limited, "meaning": (
         f"single-scenario solves stopped at --time-limit ({time_limit} s): their objective is a lower bound")})
@@ -218,10 +228,23 @@ def stochastic_first_stage(prog: Program, risk: Risk, solver: str, ph_rho: float
 
     if solver == "mpisppy-ef":
         objective, first = mpisppy_bridge.extensive_form(prog)
-        stats.append(("mpisppy_objective", objective, "mpi-sppy EF objective (fixed tangent cuts, model units)"))
+        stats.append(("mpisppy_objective", objective, "mpi-sppy EF objective (fixed tangent cuts)"))
+    elif mpisppy_bridge.launched()[1] > 1:  # under mpiexec: a hub and spokes over the ranks, with both bounds
+        found = mpisppy_bridge.progressive_hedging_across_ranks(prog, rho=ph_rho, iterations=ph_iterations, gap=gap,
+                                                                time_limit=ef_time_limit)
+        first = found.first
+        stats += [("ph_inner_bound", found.inner, "the x-hat spoke's best first stage, evaluated in every scenario "
+                                                  "(fixed tangent cuts)"),
+                  ("ph_outer_bound", found.outer, "no first stage does better: the " + (
+                      "Lagrangian spoke's bound" if "lagrangian" in found.cylinders else
+                      "wait-and-see bound (no Lagrangian spoke with an even rank count)") + " (fixed tangent cuts)"),
+                  ("ph_gap", (found.outer - found.inner) / max(1e-12, abs(found.inner)),
+                   "(outer - inner) / |inner| when PH stopped"),
+                  ("ph_iterations", found.iterations, "PH iterations"),
+                  ("mpi_ranks", found.ranks, f"ranks, shared by the cylinders {', '.join(found.cylinders)}")]
     else:
         objective, first, iterations = mpisppy_bridge.progressive_hedging(prog, rho=ph_rho, iterations=ph_iterations)
-        stats += [("ph_objective", objective, "PH's expected objective (fixed tangent cuts, model units)"),
+        stats += [("ph_objective", objective, "PH's expected objective (fixed tangent cuts)"),
                   ("ph_iterations", iterations, "PH iterations")]
     return {key: (round(v) if key[0] == "start" else v) for key, v in first.items()}, None
 
@@ -230,7 +253,8 @@ OBJECTIVE_COLUMNS = {"robust_value": ["value"], "robust_scenarios": ["objective_
                      "robust_regret": ["objective", "best", "regret"],
                      "robust_candidates": ["expected_objective", "cvar", "risk_adjusted", "expected_regret",
                                            "max_regret"]}
-MODEL_ROWS = ("WS", "RP", "EEV", "EVPI", "VSS", "expected", "ef_bound")  # in the objective's units
+MODEL_ROWS = ("WS", "RP", "EEV", "EVPI", "VSS", "expected", "ef_bound", "mpisppy_objective", "ph_objective",
+              "ph_inner_bound", "ph_outer_bound")  # in the objective's units
 
 
 def in_units(tables: dict[str, pd.DataFrame], objective: str) -> dict[str, pd.DataFrame]:
