@@ -79,9 +79,8 @@ def extensive_form(prog: Program) -> tuple[float, dict[tuple, float]]:
     with mpisppy_solves():
         from mpisppy.opt.ef import ExtensiveForm
 
-        ef = ExtensiveForm({"solver": SOLVER, "solver_options": THREADS}, prog.names, scenario_creator,
-                           scenario_creator_kwargs={"prog": prog})
-        result = ef.solve_extensive_form(tee=False)
+        ef = ExtensiveForm({"solver": SOLVER}, prog.names, scenario_creator, scenario_creator_kwargs={"prog": prog})
+        result = ef.solve_extensive_form(solver_options=dict(THREADS), tee=False)
     if "optimal" not in str(result.solver.termination_condition).lower():
         raise OptimizerError(f"(robust, mpisppy) | mpi-sppy's extensive form ended "
                              f"'{result.solver.termination_condition}'. Fix: use --solver highs")
