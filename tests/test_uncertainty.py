@@ -133,9 +133,11 @@ def test_progressive_hedging_across_mpi_ranks_finds_the_hedged_plan_between_its_
     path = tmp_path / "two.yaml"
     path.write_text(yaml.safe_dump(two_regimes().model_dump(mode="json", exclude={"sources"}), sort_keys=False))
     command = [mpiexec(), "-n", "3", sys.executable, "-m", "optimizer", "robust", str(path), "--solver", "ph"]
-    done = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("wrote") == 1 and done.stdout.count("robust_value") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "two.yaml"]  # mpi-sppy's empty *.log files
     value = pd.read_csv(tmp_path / "out" / "robust_value.csv").set_index("measure").value
     nodes = NODES_2026 * PRICE + 0.5 * (3e6 / 2400 - NODES_2026) * PRICE / 1.1
     assert -value["RP"] == pytest.approx(nodes + 75e6, rel=1e-7)

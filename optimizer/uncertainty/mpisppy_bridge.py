@@ -50,10 +50,28 @@ def mpisppy_solves():
         after_foreign_solves()
 
 
+def no_log_files() -> None:
+    """mpi-sppy's cylinder modules open hub.log, xhatclp.log and xhateval.log in the working directory when
+    imported (module-level file handlers at level CRITICAL, which stay empty): give them a NullHandler so a
+    run leaves no files behind. Call before those modules are imported."""
+    import logging
+
+    import mpisppy.log
+
+    def setup_logger(name, out, level=logging.DEBUG, mode="w", fmt=None):
+        log = logging.getLogger(name)
+        log.setLevel(level)
+        log.propagate = False
+        log.addHandler(logging.StreamHandler(out) if out in (sys.stdout, sys.stderr) else logging.NullHandler())
+
+    mpisppy.log.setup_logger = setup_logger
+
+
 def require():
     try:
         with quiet():
             import mpisppy  # noqa: F401
+        no_log_files()
     except ImportError:
         raise OptimizerError("(--method, mpisppy) | mpi-sppy is not installed. Fix: pip install "
                              "'compute-allocation-optimizer[stochastic]'") from None
@@ -223,8 +241,9 @@ def serve_root(solver: str) -> int:
     if solver != "ph":
         return 0
     try:
-        import mpisppy  # noqa: F401
         from mpi4py import MPI
+
+        no_log_files()
     except ImportError:
         return 0  # rank 0 says what to install
     try:
