@@ -133,7 +133,6 @@ def progressive_hedging(prog: Program, *, rho: float = 1.0, iterations: int = 50
     return float(objective), averaged, int(ph._PHIter)
 
 
-
 # ---- PH across MPI ranks: a hub and spokes (mpi-sppy cylinders) ----------------------------------------------
 
 RANK_VARIABLES = (("PMI_RANK", "PMI_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
@@ -195,21 +194,19 @@ def release_workers(payload) -> None:
         comm.send(payload, dest=rank, tag=PAYLOAD_TAG)
 
 
+_SESSION: list[dict] = []  # rank 0's open session: whether the other ranks were released
+
+
 @contextlib.contextmanager
 def root_session():
     """Rank 0 of an ``mpiexec`` run: whatever happens (an error, a resumed run with its first stage saved,
     Ctrl-C), the other ranks are told to stop if PH did not release them."""
-    state = {"released": False}
-    _SESSION.append(state)
+    _SESSION.append({"released": False})
     try:
-        yield state
+        yield
     finally:
-        _SESSION.pop()
-        if not state["released"]:
+        if not _SESSION.pop()["released"]:
             release_workers(None)
-
-
-_SESSION: list[dict] = []
 
 
 @contextlib.contextmanager
