@@ -246,7 +246,8 @@ def stochastic_first_stage(prog: Program, risk: Risk, solver: str, ph_rho: float
         objective, first, iterations = mpisppy_bridge.progressive_hedging(prog, rho=ph_rho, iterations=ph_iterations)
         stats += [("ph_objective", objective, "PH's expected objective (fixed tangent cuts)"),
                   ("ph_iterations", iterations, "PH iterations")]
-    return {key: (round(v) if key[0] == "start" else v) for key, v in first.items()}, None
+    # whole site starts; purchases below 1e-6 nodes (solver round-off in mpi-sppy's x) are none
+    return {key: (round(v) if key[0] == "start" else (0.0 if abs(v) < 1e-9 else v)) for key, v in first.items()}, None
 
 
 OBJECTIVE_COLUMNS = {"robust_value": ["value"], "robust_scenarios": ["objective_stochastic", "objective_perfect"],
