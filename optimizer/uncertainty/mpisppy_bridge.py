@@ -273,6 +273,40 @@ def progressive_hedging_across_ranks(prog: Program, **options) -> WheelResult:
     return wheel(prog, **options)
 
 
+EXIT_CODES = {2: 130, 15: 143}  # SIGINT, SIGTERM: the CLI's exit codes
+
+
+@contextlib.contextmanager
+def signals_end_the_process():
+    """Ctrl-C (mpiexec passes it to every rank) or SIGTERM ends each rank at once with 130 or 143, even inside
+    a HiGHS solve, and mpiexec then stops the rest: a rank that unwound alone would leave the others waiting
+    on it in mpi-sppy's collectives. PH keeps nothing half-way, so nothing is lost that ``--resume`` would
+    re-use. Python runs signal handlers only between bytecodes, so the signal's number goes through the
+    wakeup file descriptor to a thread that ends the process (HiGHS releases the GIL while it solves)."""
+    import signal
+    import threading
+
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+
+    def end_on_signal():
+        number = os.read(read, 1)
+        if number and number[0] in EXIT_CODES:
+            os._exit(EXIT_CODES[number[0]])
+        os.close(read)
+
+    kept = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    kept_fd = signal.set_wakeup_fd(write)
+    threading.Thread(target=end_on_signal, daemon=True, name="signals end PH").start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(kept_fd)
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+        os.close(write)  # the thread reads end-of-file and returns
+
+
 def wheel(prog: Program, *, rho: float, iterations: int, gap: float, time_limit: float | None) -> WheelResult:
     """PH's hub with its spokes over MPI.COMM_WORLD (every rank calls this). The hub stops when
     (inner - outer) / |inner| <= ``gap``, when neither bound has moved for ``STALLED_ITERATIONS``, or after
@@ -304,8 +338,9 @@ def wheel(prog: Program, *, rho: float, iterations: int, gap: float, time_limit:
         spokes = [cfg_vanilla.lagrangian_spoke(*beans, **kwargs)] if cfg.lagrangian else []
         spokes.append(cfg_vanilla.xhatshuffle_spoke(*beans, **kwargs))
         spinner = WheelSpinner(cfg_vanilla.ph_hub(*beans, **kwargs), spokes)
-        spinner.spin()
-        holds_best = spinner._determine_innerbound_winner()  # collective: every rank asks
+        with signals_end_the_process():
+            spinner.spin()
+            holds_best = spinner._determine_innerbound_winner()  # collective: every rank asks
     opt = spinner.spcomm.opt
     first = None
     if holds_best and opt.cylinder_rank == 0:
