@@ -236,8 +236,12 @@ class Hardware(Strict):
 
     def price_in(self, year: int) -> float:
         """Price of one node bought in ``year`` [USD]."""
+        return self.node_capex_usd * self.price_factor(year)
+
+    def price_factor(self, year: int) -> float:
+        """(1 - decline)^(years since available): a node's price in ``year`` over its list price [-]."""
         start = self.available_year if self.available_year is not None else year
-        return self.node_capex_usd * (1 - self.price_decline_per_year) ** max(0, year - start)
+        return (1 - self.price_decline_per_year) ** max(0, year - start)
 
 
 class Site(Strict):

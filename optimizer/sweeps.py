@@ -331,14 +331,21 @@ _MODEL_CACHE: list[tuple] = []
 
 def persistent_model(sc: Scenario, mutable: frozenset):
     """The model for ``sc`` with ``mutable`` paths and its persistent solver, built once per process."""
-    from optimizer.model import build_model
-    from optimizer.solver import new_solver
-
     key = (sc.model_dump_json(), mutable)
     if _MODEL_CACHE and _MODEL_CACHE[0][0] == key:
         return _MODEL_CACHE[0][1:]
-    m = build_model(sc, mutable=mutable)
-    entry = (m, new_solver(m))
+    if sc.periods is not None:
+        from optimizer.buildout.model import build_buildout
+        from optimizer.buildout.solve import buildout_solver
+
+        m = build_buildout(sc, mutable)
+        entry = (m, buildout_solver(m))
+    else:
+        from optimizer.model import build_model
+        from optimizer.solver import new_solver
+
+        m = build_model(sc, mutable=mutable)
+        entry = (m, new_solver(m))
     _MODEL_CACHE[:] = [(key, *entry)]
     return entry
 
@@ -348,10 +355,8 @@ def iter_solve(sc: Scenario, chunk: list[tuple[int, Point]], work: Work, mutable
     from optimizer.model import build_model
     from optimizer.model.law_params import LAW_PATHS, LawShapeChanged
 
-    if sc.periods is not None:  # a build-out: each point is built and solved on its own
-        for index, point in chunk:
-            yield {"point": index, **{f"in:{k}": v for k, v in point.items()}, "rebuilt": True,
-                   **solve_buildout_point(point_scenario(sc, point), work)}
+    if sc.periods is not None:
+        yield from iter_solve_buildout(sc, chunk, work, mutable)
         return
     m, solver = persistent_model(sc, mutable)
     for index, point in chunk:
@@ -410,17 +415,45 @@ def solve_point(m, solver, work: Work = Work()) -> dict[str, Any]:
     return {**point_row(m, outcome), **skipped}
 
 
-def solve_buildout_point(sc: Scenario, work: Work = Work()) -> dict[str, Any]:
-    """Build and solve one build-out point; flatten its plan into a row (the status when not optimal)."""
+def iter_solve_buildout(sc: Scenario, chunk: list[tuple[int, Point]], work: Work, mutable: frozenset):
+    """A build-out's rows: the points that change only data paths (``optimizer.buildout.data``) re-solve the
+    persistent model with the point's values; any other point is solved on a model built for it."""
+    from optimizer.buildout.data import in_place, set_data
     from optimizer.buildout.model import build_buildout
+    from optimizer.buildout.timeline import timeline
+    from optimizer.solver import START_FROM_LAST_PLAN, start_if_feasible, sync_parameters
+
+    m, solver = persistent_model(sc, mutable)
+    base = m.scenario, m.timeline
+    for index, point in chunk:
+        point_sc = point_scenario(sc, point)
+        structural = [path for path in point if not in_place(m, path)]
+        if structural:
+            model, point_solver = build_buildout(point_sc), None
+        else:
+            set_data(m, sc, point)
+            if START_FROM_LAST_PLAN:
+                sync_parameters(solver, m)  # HiGHS holds the point's numbers: the last plan is checked against them
+                start_if_feasible(solver)
+            m.scenario, m.timeline = point_sc, timeline(point_sc)  # the plan's tables read the point's numbers
+            model, point_solver = m, solver
+        try:
+            row = solve_buildout_point(model, point_solver, work)
+        finally:
+            m.scenario, m.timeline = base
+        yield {"point": index, **{f"in:{k}": v for k, v in point.items()}, "rebuilt": bool(structural), **row}
+
+
+def solve_buildout_point(m, solver, work: Work = Work()) -> dict[str, Any]:
+    """Solve one build-out point (``solver``: the persistent HiGHS holding ``m``, or None for a new one);
+    flatten its plan into a row (the status when not optimal)."""
     from optimizer.buildout.results import point_row
     from optimizer.buildout.solve import solve_buildout_model
     from optimizer.errors import InfeasibleError, SolveError
 
     skipped = {"skipped": work.skipped()} if work.skipped() else {}
-    m = build_buildout(sc)
     try:
-        outcome = solve_buildout_model(m, duals=work.duals, second_stage=work.stage2, explain=False)
+        outcome = solve_buildout_model(m, duals=work.duals, second_stage=work.stage2, explain=False, solver=solver)
     except InfeasibleError:
         return {"status": "infeasible", **skipped}
     except SolveError as exc:

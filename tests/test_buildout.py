@@ -202,16 +202,82 @@ def test_cli_solves_a_buildout_prints_years_and_writes_tidy_tables(tmp_path):
     assert list(plan.periods.period.astype(str)) == ["2026", "2027"]
 
 
-def test_sweep_over_a_buildout_rebuilds_each_point(tmp_path):
+def test_sweep_over_a_buildout_prices_extra_demand(tmp_path):
     from optimizer.api import load, sweep
 
     table = sweep(load(tiny_buildout_file(tmp_path)), {"periods.2027.concurrent_users": [4e6, 8e6]}, progress=False)
-    assert list(table.status) == ["optimal", "optimal"] and table.rebuilt.all()
+    assert list(table.status) == ["optimal", "optimal"] and not table.rebuilt.any()  # demand is data: in place
     # the second point serves 1,666.7 more nodes' users in 2027: the 2026 run's 122.9 nodes serve too, so it buys
     # 1,543.8 nodes in 2027 at 342k, discounted 1/1.05, keeping 4/5 of their value at the horizon's end (2028),
     # discounted 1/1.05^2
     extra = (SERVE - PRE) * PRICE * (1 / 1.05 - 0.8 / 1.05**2)
     assert table.total_cost_usd[1] - table.total_cost_usd[0] == pytest.approx(extra, rel=1e-6)
+
+
+PERSISTENT_POINTS = [
+    {"periods.2027.concurrent_users": 8e6}, {"budget_usd": 1e8}, {"hardware.H200.node_capex_usd": 400_000},
+    {"sites.ferrari.electricity_usd_per_mwh": 80}, {"sites.honda.facility_capex_usd_per_mw": 2e6},
+    {"sites.ferrari.opex_usd_per_mw_year": 5e4}, {"data.synthetic_usd_per_million_tokens": 5},
+    {"periods.2027.concurrent_users": 2e6, "hardware.H200.node_capex_usd": 300_000}, {"data.max_epochs": 4},
+    {"periods.2027.concurrent_users": 8e6},
+]
+
+
+@pytest.mark.parametrize("objective, extra", [("max_capability", []),
+                                              ("min_cost", [{"capability_target": 0.5}, {"capability_target": -1}])])
+def test_a_sweep_changes_data_in_place_and_equals_fresh_solves(objective, extra):
+    """A sweep over data paths (budgets, demand, prices, targets) re-solves one persistent model; every row
+    equals the point solved on its own fresh model, in any order, after an infeasible point (a $0.1B budget;
+    a target K = 0.5 no plan reaches) and around a structural point (``data.max_epochs``: rebuilt)."""
+    from optimizer.sweeps import Work, point_scenario, run_sweep, solve_buildout_point
+
+    periods = {"2026": {}, "2027": {"release": False, "concurrent_users": 8e6}}
+    sc = tiny_buildout(periods, {"discount_rate": 0.05, "remaining_value": True}, objective=objective)
+    points = PERSISTENT_POINTS + extra
+    table = run_sweep(sc, points, progress=False)
+    assert list(table.rebuilt) == [p == {"data.max_epochs": 4} for p in points]
+    statuses = list(table.status)
+    assert statuses[1] == "infeasible"  # the budget binds min_cost too
+    for i, point in enumerate(points):
+        fresh = solve_buildout_point(build_buildout(point_scenario(sc, point)), None, Work())
+        row = table.iloc[i]
+        assert row.status == fresh["status"], point
+        for key, expected in fresh.items():
+            if key in ("solve_seconds", "refinement_cuts", "status") or isinstance(expected, str):
+                assert key in ("solve_seconds", "refinement_cuts") or row[key] == expected, (point, key)
+                continue
+            assert row[key] == pytest.approx(expected, rel=1e-6, abs=1e-9), (point, key)
+    if objective == "min_cost":
+        assert statuses[-2:] == ["infeasible", "optimal"]
+
+
+def test_the_last_plan_is_handed_as_a_start_only_where_it_is_still_feasible():
+    """A sweep re-solving one model hands HiGHS the last point's plan as its MIP start only if it satisfies
+    the model at the new point: a larger budget keeps it feasible, a budget below its cost does not, and a
+    fractional site count is never handed."""
+    from optimizer.buildout.data import set_data
+    from optimizer.buildout.solve import buildout_solver
+    from optimizer.solver import start_if_feasible, sync_parameters
+
+    periods = {"2026": {}, "2027": {"release": False, "concurrent_users": 8e6}}
+    sc = tiny_buildout(periods, objective="max_capability")
+    m = build_buildout(sc, {"budget_usd"})
+    solver = buildout_solver(m)
+    outcome = solve_buildout_model(m, solver=solver)
+    cost = value(m.total_cost) * 1e9
+
+    def handed(budget: float) -> bool:
+        set_data(m, sc, {"budget_usd": budget})
+        sync_parameters(solver, m)
+        return start_if_feasible(solver)
+    assert handed(2 * cost) and handed(cost * (1 + 1e-12))
+    assert not handed(cost * (1 - 1e-6))
+    assert handed(2 * cost)
+    again = solve_buildout_model(m, solver=solver)  # HiGHS takes the start and proves the same optimum
+    assert again.objective == pytest.approx(outcome.objective, abs=1e-9)
+    started = next(iter(m.start.values()))
+    started.value = 0.5
+    assert not start_if_feasible(solver)
 
 
 def test_demand_dual_is_the_price_of_serving_one_more_million_users():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer import units
+from optimizer.buildout.data import data
 from optimizer.buildout.timeline import Timeline
 from optimizer.schema import Scenario
 
@@ -52,37 +53,62 @@ def energy_price(sc: Scenario, s: str) -> float:
     return sc.sites[s].electricity_usd_per_mwh / units.USD
 
 
+def model_node_price(m, h: str, s: str, year: int) -> object:
+    """``node_price`` on the model: the list price is a swept Param when a sweep changes it in place."""
+    sc = m.scenario
+    hw = sc.hardware[h]
+    decline = hw.price_factor(year)
+    list_price = data(m, f"hardware.{h}.node_capex_usd", hw.node_capex_usd, units.USD)
+    return list_price * decline * units.NODES * (1 + sc.sites[s].fabric_capex_fraction)
+
+
+def model_site_capex(m, s: str) -> object:
+    """``site_capex`` on the model."""
+    site = m.scenario.sites[s]
+    return site.power_mw * data(m, f"sites.{s}.facility_capex_usd_per_mw", site.facility_capex_usd_per_mw,
+                                units.USD)
+
+
+def model_energy_price(m, s: str) -> object:
+    """``energy_price`` on the model."""
+    return data(m, f"sites.{s}.electricity_usd_per_mwh", m.scenario.sites[s].electricity_usd_per_mwh, units.USD)
+
+
 def define_costs(m: pyo.ConcreteModel, line: Timeline) -> None:
     sc = line.scenario
     pre_hours, rl_hours = sc.pretraining.duration_days * 24, sc.rl.duration_days * 24
     year = line.year
+    energy = {s: model_energy_price(m, s) for s in sc.sites}
+    opex = {s: data(m, f"sites.{s}.opex_usd_per_mw_year", sc.sites[s].opex_usd_per_mw_year, units.USD)
+            for s in sc.sites}
 
     def sites(m, p):
-        return sum(m.start[s, b] * site_capex(sc, s) for (s, b) in m.STARTS if b == p)
+        return sum(m.start[s, b] * model_site_capex(m, s) for (s, b) in m.STARTS if b == p)
 
     def hardware(m, p):
-        return sum(m.buy[h, s, b] * node_price(sc, h, s, year[p]) for (h, s, b) in m.BUYS if b == p)
+        return sum(m.buy[h, s, b] * model_node_price(m, h, s, year[p]) for (h, s, b) in m.BUYS if b == p)
 
     def opex_per_year(m, p):
-        return sum(m.sites_online[s, p] * sc.sites[s].power_mw * sc.sites[s].opex_usd_per_mw_year / units.USD
-                   for s in m.SITES)
+        return sum(m.sites_online[s, p] * sc.sites[s].power_mw * opex[s] for s in m.SITES)
 
     def serving_energy_per_year(m, p):
-        return sum(fleet_mw(m, h, s, m.serve_nodes[h, s, p]) * units.HOURS_PER_YEAR * energy_price(sc, s)
+        return sum(fleet_mw(m, h, s, m.serve_nodes[h, s, p]) * units.HOURS_PER_YEAR * energy[s]
                    for h in m.HARDWARE for s in m.SITES)
 
     def run_energy(m, p):
         if p not in line.releases:
             return 0.0
-        return (sum(fleet_mw(m, h, s, m.pretrain_nodes[h, s, r]) * pre_hours * energy_price(sc, s)
+        return (sum(fleet_mw(m, h, s, m.pretrain_nodes[h, s, r]) * pre_hours * energy[s]
                     for (h, s, r) in m.PRE_RUNS if r == p)
-                + sum(fleet_mw(m, h, s, m.rl_nodes[h, s, r]) * rl_hours * energy_price(sc, s)
+                + sum(fleet_mw(m, h, s, m.rl_nodes[h, s, r]) * rl_hours * energy[s]
                       for (h, s, r) in m.RL_RUNS if r == p))
+
+    synthetic_price = data(m, "data.synthetic_usd_per_million_tokens", sc.data.synthetic_usd_per_million_tokens)
 
     def synthetic(m, p):
         if p not in line.releases:
             return 0.0
-        return m.synthetic_tokens[p] * units.TOKENS / 1e6 * sc.data.synthetic_usd_per_million_tokens / units.USD
+        return m.synthetic_tokens[p] * (units.TOKENS / 1e6 / units.USD) * synthetic_price
 
     m.cost_sites = pyo.Expression(m.PERIODS, rule=sites, doc="sites started: facility capex [1e9 USD]")
     m.cost_hardware = pyo.Expression(m.PERIODS, rule=hardware, doc="nodes bought [1e9 USD]")
@@ -98,20 +124,21 @@ def define_costs(m: pyo.ConcreteModel, line: Timeline) -> None:
                              doc="capex cash flow of the period [1e9 USD]")
     end = line.discount_at(line.end_year)
     m.remaining_value = pyo.Expression(expr=end * (
-        sum(m.start[s, b] * site_capex(sc, s) * line.remaining_fraction(year[b] + sc.sites[s].lead_time_years,
+        sum(m.start[s, b] * model_site_capex(m, s) * line.remaining_fraction(year[b] + sc.sites[s].lead_time_years,
                                                                          sc.sites[s].lifetime_years)
             for (s, b) in m.STARTS)
-        + sum(m.buy[h, s, b] * node_price(sc, h, s, year[b])
+        + sum(m.buy[h, s, b] * model_node_price(m, h, s, year[b])
               * line.remaining_fraction(year[b], sc.hardware[h].lifetime_years) for (h, s, b) in m.BUYS)),
         doc="straight-line value left at the horizon's end, discounted [1e9 USD]")
     m.total_cost = pyo.Expression(expr=sum(
         line.discount[p] * (m.capex[p] + m.run_energy[p] + m.cost_synthetic[p])
         + line.weight[p] * (m.opex_per_year[p] + m.serving_energy_per_year[p]) for p in m.PERIODS)
         - m.remaining_value, doc="discounted total cost net of remaining value [1e9 USD]")
-    m.budget = pyo.Constraint(expr=m.total_cost <= sc.budget_usd / units.USD,
+    m.budget = pyo.Constraint(expr=m.total_cost <= data(m, "budget_usd", sc.budget_usd, units.USD),
                               doc="discounted total cost <= budget_usd")
     capped = [p for p in line.periods if sc.periods[p].budget_usd is not None]
     m.BUDGETED = pyo.Set(within=m.PERIODS, initialize=capped, ordered=True, doc="periods with a capex cap")
     m.period_budget = pyo.Constraint(
-        m.BUDGETED, rule=lambda m, p: m.capex[p] <= sc.periods[p].budget_usd / units.USD,
+        m.BUDGETED, rule=lambda m, p: m.capex[p] <= data(m, f"periods.{p}.budget_usd", sc.periods[p].budget_usd,
+                                                         units.USD),
         doc="capex in {0} (sites started and nodes bought) <= periods.{0}.budget_usd")

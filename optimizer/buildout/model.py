@@ -14,12 +14,14 @@ tables all read them.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 import pyomo.environ as pyo
 
 from optimizer import laws, units
 from optimizer.buildout.costs import define_costs, fleet_mw, run_flop
+from optimizer.buildout.data import data, define_swept, register_target
 from optimizer.buildout.timeline import Timeline, timeline
 from optimizer.model.approximations import build_approximations
 from optimizer.model.objective import FLOOR_OFF, reference_loss
@@ -29,18 +31,20 @@ from optimizer.schema import Scenario
 NONNEG = pyo.NonNegativeReals
 
 
-def build_buildout(sc: Scenario) -> pyo.ConcreteModel:
-    """The build-out MILP of a scenario with ``periods:``, concern by concern."""
+def build_buildout(sc: Scenario, mutable: Collection[str] = ()) -> pyo.ConcreteModel:
+    """The build-out MILP of a scenario with ``periods:``, concern by concern. ``mutable``: the scenario
+    paths a sweep changes in place (``optimizer.buildout.data``); the others are constants."""
     m = pyo.ConcreteModel(name=sc.name)
-    populate(m, sc)
+    populate(m, sc, mutable)
     return m
 
 
-def populate(m: pyo.Block, sc: Scenario) -> None:
+def populate(m: pyo.Block, sc: Scenario, mutable: Collection[str] = ()) -> None:
     """Add the build-out's sets, variables, constraints and objective to ``m``: a model, or one scenario's
     Block of a stochastic extensive form (``optimizer.uncertainty.stochastic``)."""
     line = timeline(sc)
     m.scenario, m.timeline = sc, line
+    define_swept(m, sc, mutable)
     define_sets(m, line)
     define_variables(m)
     define_sites(m, line)
@@ -333,7 +337,7 @@ def define_serving(m: pyo.ConcreteModel, line: Timeline) -> None:
     m.demand = pyo.Constraint(
         m.CONFIGS, rule=lambda m, p, k, t: sum(m.served_users[h, p, k, t] for h in m.HARDWARE
                                                if (h, p, k, t) in m.SERVING)
-        == line.users(p) / units.USERS * m.pick[p, k, t],
+        == data(m, users_path(line, p), line.users(p), units.USERS) * m.pick[p, k, t],
         doc="in {0}, all concurrent users are served if model {1} at {2} thinking is chosen")
     m.serving_capacity = pyo.Constraint(
         m.SERVING, rule=lambda m, h, p, k, t: m.served_users[h, p, k, t] * units.USERS
@@ -346,6 +350,18 @@ def define_serving(m: pyo.ConcreteModel, line: Timeline) -> None:
         m.HARDWARE, m.PERIODS, rule=lambda m, h, p: sum(m.option_nodes[h, p, k, t] for k, t in options_of[h, p])
         <= sum(m.serve_nodes[h, s, p] for s in m.SITES) if options_of.get((h, p)) else pyo.Constraint.Skip,
         doc="{0} in {1}: nodes serving the menu <= serving nodes at all sites")
+
+
+def users_path(line: Timeline, p: str) -> str:
+    """The scenario path period p's concurrent users come from."""
+    own = line.scenario.periods[p].concurrent_users is not None
+    return f"periods.{p}.concurrent_users" if own else "inference.concurrent_users"
+
+
+def target_path(line: Timeline, p: str) -> str:
+    """The scenario path period p's capability target comes from."""
+    own = line.scenario.periods[p].capability_target is not None
+    return f"periods.{p}.capability_target" if own else "capability_target"
 
 
 def define_capability(m: pyo.ConcreteModel, line: Timeline) -> None:
@@ -395,6 +411,9 @@ def define_objective(m: pyo.ConcreteModel, line: Timeline) -> None:
     targets = {p: line.capability_target(p) for p in line.periods} if sc.objective == "min_cost" else {}
     m.period_target = pyo.Param(m.PERIODS, initialize={p: FLOOR_OFF if targets.get(p) is None else targets[p]
                                                        for p in line.periods}, mutable=True)
+    for p, target in targets.items():
+        if target is not None:
+            register_target(m, target_path(line, p), p)
     if targets:
         m.capability_target_floor = pyo.Constraint(
             m.PERIODS, rule=lambda m, p: m.capability[p] >= m.period_target[p],

@@ -205,15 +205,25 @@ def refine(solver, m, stats: Stats, time_limit, *, maximise: bool, floors_met=No
         # handed an infeasible start
 
 
+def buildout_solver(m):
+    """A persistent HiGHS holding the build-out ``m``, with the build-out's options (``configure``)."""
+    solver = persistent_highs(m, rel_gap=m.scenario.approximation.mip_rel_gap)
+    configure(solver)
+    return solver
+
+
 def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = True, second_stage: bool = True,
-                         explain: bool = True, incumbent_ok: bool = False) -> BuildoutOutcome:
+                         explain: bool = True, incumbent_ok: bool = False, solver=None) -> BuildoutOutcome:
     """Solve ``m`` (``build_buildout``) to optimality under the exact laws, or raise. ``second_stage=False``
-    skips the cost minimisation at k* (same capability, the cost may not be the least that reaches it)."""
+    skips the cost minimisation at k* (same capability, the cost may not be the least that reaches it).
+
+    ``solver``: the persistent HiGHS already holding ``m`` (``buildout_solver``), for a sweep that re-solves
+    one model; the refinement cuts of earlier solves stay (tangents of the laws, valid at every point)."""
     sc = m.scenario
     settings = sc.approximation
-    m.refined_points = set()
-    solver = persistent_highs(m, rel_gap=settings.mip_rel_gap)
-    configure(solver)
+    if not hasattr(m, "refined_points"):
+        m.refined_points = set()
+    solver = solver or buildout_solver(m)
     stats = Stats()
     if sc.objective == "min_cost":
         margin = settings.tolerance
@@ -225,10 +235,12 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
         def met(exact):
             return all(exact["periods"][p] >= t - 1e-7 * max(1.0, abs(t)) for p, t in targets.items()
                        if t > FLOOR_OFF / 2)
-        result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met, explain=explain,
-                               incumbent_ok=incumbent_ok)
-        for p, target in targets.items():
-            m.period_target[p].value = target
+        try:
+            result, exact = refine(solver, m, stats, time_limit, maximise=False, floors_met=met, explain=explain,
+                                   incumbent_ok=incumbent_ok)
+        finally:  # a sweep re-solves this model: leave the targets as they came
+            for p, target in targets.items():
+                m.period_target[p].value = target
         if not met(exact):
             raise SolveError(f"({m.name}, approximation) | after {stats.solves} refinement solves a period's exact "
                              "capability is still below its target. Fix: raise approximation.max_refinements or "
