@@ -18,6 +18,7 @@ import time
 import pyomo.environ as pyo
 from scaled import scaled
 
+from optimizer.buildout.one_period import one_period_buildout
 from optimizer.scenario import validate_scenario
 
 THINKING = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
@@ -29,13 +30,8 @@ def scale_case(hardware: int, sites: int, models: int, thinking: int):
     sc = scaled(hardware=hardware, sites=sites, models=copies, thinking=THINKING[:thinking])
     raw = sc.model_dump(mode="json", exclude_none=True)
     raw["models"] = dict(list(raw["models"].items())[:models])
-    raw["periods"] = {"2026": {"years": raw["horizon_years"]}}
-    raw["buildout"] = {"fleet_reuse": False, "rl_placement": "any_site", "remaining_value": False}
-    for spec in raw["hardware"].values():
-        spec["lifetime_years"] = raw["horizon_years"]
-    one = dict(raw)
-    one.pop("periods"), one.pop("buildout")
-    return validate_scenario(one, sc.name), validate_scenario(raw, sc.name + " (build-out model)")
+    one = validate_scenario(raw, sc.name)
+    return one, one_period_buildout(one, "benchmarks/scale.py")
 
 
 def size(m) -> dict:

@@ -29,11 +29,19 @@ ParamSpec = Mapping[str, "Sequence[float] | str"] | Sequence[str]
 
 
 def load(path: str | Path, *, scenario: str | None = None, overrides: Sequence[str] | None = None,
-         set: Mapping[str, Any] | Sequence[str] | None = None) -> Scenario:  # noqa: A002 - mirrors --set
+         set: Mapping[str, Any] | Sequence[str] | None = None,  # noqa: A002 - mirrors --set
+         as_buildout: bool = False) -> Scenario:
     """Read and validate a scenario: named ``scenario``, ``overrides`` groups, then ``set`` values
-    (``{"budget_usd": 2e11}`` or ``["budget_usd=2e11"]``). ``path`` may be a ``plan.json`` to re-run."""
+    (``{"budget_usd": 2e11}`` or ``["budget_usd=2e11"]``). ``path`` may be a ``plan.json`` to re-run.
+    ``as_buildout``: a scenario without ``periods:`` as the build-out's one-period case (the same plan on the
+    multi-period model; ``optimizer.buildout.one_period``)."""
     sets = dict(set) if isinstance(set, Mapping) else list(set or [])
-    return load_scenario(path, scenario=scenario, overrides=list(overrides or []), sets=sets)
+    sc = load_scenario(path, scenario=scenario, overrides=list(overrides or []), sets=sets)
+    if as_buildout:
+        from optimizer.buildout.one_period import one_period_buildout
+
+        return one_period_buildout(sc, "as_buildout")
+    return sc
 
 
 def solve(sc: Scenario, *, time_limit: float | None = None) -> Plan:

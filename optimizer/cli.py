@@ -39,6 +39,9 @@ OverrideOpt = Annotated[list[str] | None, typer.Option("--override", "-o", help=
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="PATH=VALUE, repeatable, applied last")]
 OutOpt = Annotated[str | None, typer.Option("--out", help="directory for CSV, Parquet, JSON and report.html; "
                                                           "must be new or empty unless --force")]
+AsBuildoutOpt = Annotated[bool, typer.Option("--as-buildout", help=(
+    "solve a scenario without periods: on the multi-period build-out model, as its one-period case (the same "
+    "plan, per-year tables)"))]
 ForceOpt = Annotated[bool, typer.Option("--force", help="replace this tool's earlier results in --out")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document on stdout")]
 WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="processes (1 = in this process; capped at the "
@@ -129,10 +132,15 @@ def verbosity(quiet: bool, verbose: bool) -> None:
         Settings.verbosity = -1 if quiet else 1
 
 
-def load(scenario_file: Path, scenario, override, set_):
+def load(scenario_file: Path, scenario, override, set_, as_buildout: bool = False):
     from optimizer.scenario import load_scenario
 
-    return load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
+    sc = load_scenario(scenario_file, scenario=scenario, overrides=override, sets=set_)
+    if as_buildout:
+        from optimizer.buildout.one_period import one_period_buildout
+
+        return one_period_buildout(sc)
+    return sc
 
 
 def emit_json(document: dict) -> None:
@@ -178,6 +186,7 @@ def solve(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     out: OutOpt = None,
     force: ForceOpt = False,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit [s], > 0")] = None,
@@ -190,7 +199,7 @@ def solve(
     with reported():
         from optimizer.api import check_time_limit
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         check_time_limit(time_limit)
         directory = open_out(out, force)
         try:
@@ -279,6 +288,7 @@ def sweep(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
@@ -298,7 +308,7 @@ def sweep(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         points = api.sweep_points(sc, param, grid_)
         options = run_options(workers, executor, scheduler, out, force, resume)
         confirm_size(points, options["workers"], yes)
@@ -313,6 +323,7 @@ def tornado(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
@@ -328,7 +339,7 @@ def tornado(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         options = run_options(workers, executor, scheduler, out, force, resume)
         tables = api.tornado_tables(sc, title="tornado", **options)
     finish({"tornado": tables["tornado"]}, out, json_)
@@ -341,6 +352,7 @@ def frontier(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
@@ -356,7 +368,7 @@ def frontier(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         options = run_options(workers, executor, scheduler, out, force, resume)
         points = api.frontier_points(sc, budgets)
         tables = api.run_points(sc, points, {"frontier": None}, title="frontier", **options)
@@ -372,6 +384,7 @@ def alternatives(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     out: OutOpt = None,
     force: ForceOpt = False,
     json_: JsonOpt = False,
@@ -383,7 +396,7 @@ def alternatives(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         table = one_table(sc, "alternatives", lambda: api.alternatives(sc, share, slack), out, force, "alternatives")
     finish({"alternatives": table}, out, json_)
 
@@ -401,6 +414,7 @@ def montecarlo(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
@@ -418,7 +432,7 @@ def montecarlo(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         options = run_options(workers, executor, scheduler, out, force, resume)
         confirm_size([None] * samples, options["workers"], yes)
         tables = api.montecarlo(sc, samples, method=method, seed=seed, duals=duals, **options)
@@ -439,6 +453,7 @@ def sensitivity(
     scenario: NamedOpt = None,
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    as_buildout: AsBuildoutOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "process",
     scheduler: SchedulerOpt = None,
@@ -455,7 +470,7 @@ def sensitivity(
     with reported(out):
         from optimizer import api
 
-        sc = load(scenario_file, scenario, override, set_)
+        sc = load(scenario_file, scenario, override, set_, as_buildout)
         options = run_options(workers, executor, scheduler, out, force, resume)
         tables = api.sensitivity(sc, samples, method=method, output=output, seed=seed, **options)
     finish({name: tables[name] for name in ("sensitivity", "tornado") if name in tables}, out, json_,

@@ -90,8 +90,9 @@ def render_plan(plan: Plan) -> str:
 def render_buildout(plan) -> str:
     """A multi-period plan: headline, then one line per year, then the tables."""
     s = plan.summary
+    count = len(s["periods"])
     head = [
-        f"Scenario {s['scenario']}  ({s['objective']}, {s['status']}, {len(s['periods'])} periods)",
+        f"Scenario {s['scenario']}  ({s['objective']}, {s['status']}, {count} period{'s' * (count != 1)})",
         f"  objective {s['objective_value']:.6f} (exact laws; model {s['capability_index_model']:.6f}, "
         f"{s['refinement_cuts']} cuts added)   final-year capability {s['final_capability']:.6f}",
         f"  discounted cost ${human(s['total_cost_usd'])} of ${human(s['budget_usd'])}   capex "

@@ -143,22 +143,41 @@ def test_algorithmic_progress_multiplies_compute_split_between_n_and_d():
 
 
 @pytest.mark.parametrize("changes", [{}, {"data.max_epochs": 4}, {"budget_usd": 2e9},
-                                     {"capability.weight_rl": 1.0, "rl.max_flop": 1e23}])
+                                     {"capability.weight_rl": 1.0, "rl.max_flop": 1e23},
+                                     {"horizon_years": 3, "budget_usd": 3e9}])
 def test_one_period_equals_the_single_period_engine(changes):
-    """Property: one period with dedicated fleets, RL anywhere, no remaining value and a life equal to the
-    horizon is the single-period model; both engines agree on K and cost."""
+    """Property: one period with dedicated fleets, RL anywhere, no discounting or remaining value and a life
+    equal to the horizon (``one_period_buildout``, ``--as-buildout``) is the single-period model; both
+    engines agree on K and cost."""
+    from optimizer.buildout.one_period import one_period_buildout
     from optimizer.run import solve_scenario
-    from optimizer.scenario import validate_scenario
 
     sc = tiny(**changes)
     plan = solve_scenario(sc)
-    raw = sc.model_dump(mode="json", exclude_none=True)
-    raw["periods"] = {"2026": {"years": 1}}
-    raw["buildout"] = {"fleet_reuse": False, "rl_placement": "any_site", "remaining_value": False}
-    raw["hardware"]["H200"]["lifetime_years"] = 1
-    m, outcome = solved(validate_scenario(raw, "one-period"))
+    m, outcome = solved(one_period_buildout(sc))
     assert outcome.objective == pytest.approx(plan.summary["capability_index"], abs=1e-7)
     assert value(m.total_cost) * 1e9 == pytest.approx(plan.summary["total_cost_usd"], rel=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["max_capability", "min_cost"])
+def test_the_baseline_is_the_one_period_case_of_the_buildout(objective):
+    """External anchor for the property above: the sourced baseline (6 models x 7 thinking options, GB200 to
+    MI355X, Ferrari and Honda sites) gives the same capability, cost and chosen model and thinking on both
+    engines; min_cost at K >= 0.75 (the max_capability plan reaches 0.7688)."""
+    from optimizer.api import load
+    from optimizer.buildout.one_period import one_period_buildout
+    from optimizer.buildout.solve import chosen_model, chosen_option, exact_values
+    from optimizer.run import solve_scenario
+
+    sc = load("scenarios/baseline.yaml")
+    if objective == "min_cost":
+        sc = load("scenarios/baseline.yaml", set={"objective": "min_cost", "capability_target": 0.75})
+    plan = solve_scenario(sc)
+    m, outcome = solved(one_period_buildout(sc))
+    assert value(m.total_cost) * 1e9 == pytest.approx(plan.summary["total_cost_usd"], rel=1e-6)
+    assert exact_values(m)["capability"] == pytest.approx(plan.summary["capability_index"], abs=1e-7)
+    assert chosen_model(m, "2026") == plan.summary["served_model"]
+    assert chosen_option(m, "2026")[1] == plan.summary["thinking"]
 
 
 def tiny_buildout_file(tmp_path, **periods_changes):
@@ -278,6 +297,44 @@ def test_the_last_plan_is_handed_as_a_start_only_where_it_is_still_feasible():
     started = next(iter(m.start.values()))
     started.value = 0.5
     assert not start_if_feasible(solver)
+
+
+def test_cli_as_buildout_runs_a_one_period_scenario_on_the_buildout_model(tmp_path):
+    """``--as-buildout``: the tiny one-period scenario solved on the build-out model has the single-period
+    engine's objective; its sweep re-solves in place; a scenario that already has periods is refused."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny().model_dump(mode="json", exclude_none=True)))
+    runner = CliRunner()
+    engine = json.loads(runner.invoke(app, ["solve", str(path), "--json"]).output)["summary"]
+    result = runner.invoke(app, ["solve", str(path), "--as-buildout", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)["summary"]
+    assert summary["kind"] == "buildout" and summary["periods"] == ["2026"]
+    assert summary["objective_value"] == pytest.approx(engine["objective_value"], abs=1e-7)
+    assert summary["total_cost_usd"] == pytest.approx(engine["total_cost_usd"], rel=1e-6)
+    out = tmp_path / "sweep"
+    result = runner.invoke(app, ["sweep", str(path), "--as-buildout", "-p", "budget_usd=1e9,2e9", "--out", str(out),
+                                 "-q"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table.status) == ["optimal", "optimal"] and not table.rebuilt.any()
+    result = runner.invoke(app, ["solve", str(tiny_buildout_file(tmp_path)), "--as-buildout"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "error: (--as-buildout, periods) | scenario 'tiny' is already a build-out. Fix: leave --as-buildout out"]
+    path.write_text(yaml.safe_dump(tiny(horizon_years=2.5).model_dump(mode="json", exclude_none=True)))
+    result = runner.invoke(app, ["solve", str(path), "--as-buildout"])
+    assert result.exit_code == 2 and "(--as-buildout, horizon_years) | is 2.5; a build-out period lasts whole years" \
+        in result.output
 
 
 def test_demand_dual_is_the_price_of_serving_one_more_million_users():

@@ -46,8 +46,8 @@ class BuildoutPlan:
         return write_plan(self, out, force=force)
 
     def __repr__(self) -> str:
-        s = self.summary
-        return (f"<BuildoutPlan {s['scenario']}: {s['objective']} {s['status']}, {len(self.periods)} periods, "
+        s, count = self.summary, len(self.periods)
+        return (f"<BuildoutPlan {s['scenario']}: {s['objective']} {s['status']}, {count} period{'s' * (count != 1)}, "
                 f"final capability {s['final_capability']:.4f}, discounted cost ${s['total_cost_usd'] / 1e9:.1f}B>")
 
 
