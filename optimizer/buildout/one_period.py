@@ -19,7 +19,7 @@ times are build-out-only keys), so the label names the period and changes nothin
 from __future__ import annotations
 
 from optimizer.errors import ScenarioError
-from optimizer.scenario import validate_scenario
+from optimizer.scenario import provenance_of, validate_scenario
 from optimizer.schema import Scenario
 
 ONE_PERIOD_YEAR = 2026
@@ -40,4 +40,10 @@ def one_period_buildout(sc: Scenario, where: str = "--as-buildout") -> Scenario:
                        "remaining_value": False}
     for spec in raw["hardware"].values():
         spec["lifetime_years"] = int(years)
-    return validate_scenario(raw, f"{sc.name} ({where})")
+    note = (f"{where}: the scenario without periods as the build-out's one-period case (one period of "
+            "horizon_years; dedicated fleets, RL on any site, no discounting or remaining value, hardware life = "
+            "horizon_years), optimizer/buildout/one_period.py")
+    raw.setdefault("sources", {}).update({"periods": note, "buildout": note})
+    out = validate_scenario(raw, f"{sc.name} ({where})")
+    out._provenance = {**provenance_of(sc), "as_buildout": True}
+    return out

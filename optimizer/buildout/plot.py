@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from optimizer.buildout.results import BuildoutPlan
 
 
+def stacked(ax, x: list[int], series: list, labels: list[str], **style) -> None:
+    """Stacked areas over the years; stacked bars when there is one year (an area over one point is
+    invisible: a one-period build-out, ``--as-buildout``)."""
+    if len(x) > 1:
+        ax.stackplot(x, *series, labels=labels, **style)
+        return
+    bottom = 0.0
+    for values, label in zip(series, labels):
+        height = float(list(values)[0])
+        ax.bar(x, [height], bottom=bottom, width=0.5, label=label, **style)
+        bottom += height
+
+
 def capex_by_year(plan: BuildoutPlan) -> Figure:
     """Cash by period, stacked by category (hardware by generation)."""
     costs = plan.costs[plan.costs.category != "remaining value"]
@@ -44,7 +57,7 @@ def fleet_by_generation(plan: BuildoutPlan) -> Figure:
     fig, (ax,) = new_figure(8, 3.2)
     x = [int(p) for p in table.index]
     if not table.empty:
-        ax.stackplot(x, *[table[h].values for h in table.columns], labels=list(table.columns))
+        stacked(ax, x, [table[h].values for h in table.columns], list(table.columns))
     ax.set_xticks(x)
     ax.set_ylabel("installed facility power [MW]")
     ax.set_title("Installed fleet by hardware generation")
@@ -81,8 +94,9 @@ def capability_trajectory(plan: BuildoutPlan) -> Figure:
     x = [int(v) for v in p.period]
     parts = {"pre-training": w.weight_pretraining * p.k_pretraining, "RL": w.weight_rl * p.k_rl,
              "test time": w.weight_test_time * p.k_test_time}
-    ax.stackplot(x, *parts.values(), labels=list(parts), alpha=0.7)
+    stacked(ax, x, list(parts.values()), list(parts), alpha=0.7)
     ax.plot(x, p.capability, "k-o", label="capability K")
+    ax.set_ylim(top=max(max(p.capability), 0.0) * 1.18 + 0.02)  # room for the labels above the points
     for xi, k, model, thinking in zip(x, p.capability, p.model, p.thinking):
         ax.annotate(f"{model}\n{thinking}", (xi, k), textcoords="offset points", xytext=(0, 6), fontsize=7,
                     ha="center")
