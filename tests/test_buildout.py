@@ -337,6 +337,20 @@ def test_cli_as_buildout_runs_a_one_period_scenario_on_the_buildout_model(tmp_pa
         in result.output
 
 
+def test_one_period_charts_show_the_year_as_stacked_bars():
+    """An area over one year is invisible: a one-period build-out draws the capability terms and the fleet as
+    stacked bars whose heights add up to K and to the installed MW."""
+    from optimizer.buildout.one_period import one_period_buildout
+    from optimizer.buildout.plot import capability_trajectory, fleet_by_generation
+    from optimizer.buildout.run import solve_buildout
+
+    plan = solve_buildout(one_period_buildout(tiny(**{"capability.weight_rl": 1.0, "rl.max_flop": 1e23})))
+    bars = capability_trajectory(plan).axes[0].patches
+    assert len(bars) == 3 and sum(bar.get_height() for bar in bars) == pytest.approx(plan.periods.capability[0])
+    installed = plan.fleet[plan.fleet.role == "installed"].mw.sum()
+    assert sum(bar.get_height() for bar in fleet_by_generation(plan).axes[0].patches) == pytest.approx(installed)
+
+
 def test_demand_dual_is_the_price_of_serving_one_more_million_users():
     """min_cost, one period: 1e6 more users need 1e6 / 2,400 nodes at $342k, $142.5M, so the demand row's dual
     is -0.1425 (objective -cost, in 1e9 USD per 1e6 users). In 2027 half as many users are served by the
