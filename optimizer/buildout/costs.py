@@ -38,23 +38,9 @@ def run_flop(sc: Scenario, h: str, days: float, mfu: float) -> float:
     return peak * mfu * days * units.SECONDS_PER_DAY / units.FLOP
 
 
-def node_price(sc: Scenario, h: str, s: str, year: int) -> float:
-    """1e3 nodes of h bought in ``year`` for site s [1e9 USD], with the training-fabric premium."""
-    return sc.hardware[h].price_in(year) * units.NODES / units.USD * (1 + sc.sites[s].fabric_capex_fraction)
-
-
-def site_capex(sc: Scenario, s: str) -> float:
-    """One site of s [1e9 USD]."""
-    return sc.sites[s].power_mw * sc.sites[s].facility_capex_usd_per_mw / units.USD
-
-
-def energy_price(sc: Scenario, s: str) -> float:
-    """1 MW for one hour at s [1e9 USD]."""
-    return sc.sites[s].electricity_usd_per_mwh / units.USD
-
-
-def model_node_price(m, h: str, s: str, year: int) -> object:
-    """``node_price`` on the model: the list price is a swept Param when a sweep changes it in place."""
+def node_price(m, h: str, s: str, year: int) -> object:
+    """1e3 nodes of h bought in ``year`` for site s [1e9 USD], with the training-fabric premium; the list
+    price is a swept Param when a sweep changes it in place (``optimizer.buildout.data``)."""
     sc = m.scenario
     hw = sc.hardware[h]
     decline = hw.price_factor(year)
@@ -62,15 +48,15 @@ def model_node_price(m, h: str, s: str, year: int) -> object:
     return list_price * decline * units.NODES * (1 + sc.sites[s].fabric_capex_fraction)
 
 
-def model_site_capex(m, s: str) -> object:
-    """``site_capex`` on the model."""
+def site_capex(m, s: str) -> object:
+    """One site of s [1e9 USD]."""
     site = m.scenario.sites[s]
     return site.power_mw * data(m, f"sites.{s}.facility_capex_usd_per_mw", site.facility_capex_usd_per_mw,
                                 units.USD)
 
 
-def model_energy_price(m, s: str) -> object:
-    """``energy_price`` on the model."""
+def energy_price(m, s: str) -> object:
+    """1 MW for one hour at s [1e9 USD]."""
     return data(m, f"sites.{s}.electricity_usd_per_mwh", m.scenario.sites[s].electricity_usd_per_mwh, units.USD)
 
 
@@ -78,15 +64,15 @@ def define_costs(m: pyo.ConcreteModel, line: Timeline) -> None:
     sc = line.scenario
     pre_hours, rl_hours = sc.pretraining.duration_days * 24, sc.rl.duration_days * 24
     year = line.year
-    energy = {s: model_energy_price(m, s) for s in sc.sites}
+    energy = {s: energy_price(m, s) for s in sc.sites}
     opex = {s: data(m, f"sites.{s}.opex_usd_per_mw_year", sc.sites[s].opex_usd_per_mw_year, units.USD)
             for s in sc.sites}
 
     def sites(m, p):
-        return sum(m.start[s, b] * model_site_capex(m, s) for (s, b) in m.STARTS if b == p)
+        return sum(m.start[s, b] * site_capex(m, s) for (s, b) in m.STARTS if b == p)
 
     def hardware(m, p):
-        return sum(m.buy[h, s, b] * model_node_price(m, h, s, year[p]) for (h, s, b) in m.BUYS if b == p)
+        return sum(m.buy[h, s, b] * node_price(m, h, s, year[p]) for (h, s, b) in m.BUYS if b == p)
 
     def opex_per_year(m, p):
         return sum(m.sites_online[s, p] * sc.sites[s].power_mw * opex[s] for s in m.SITES)
@@ -124,10 +110,10 @@ def define_costs(m: pyo.ConcreteModel, line: Timeline) -> None:
                              doc="capex cash flow of the period [1e9 USD]")
     end = line.discount_at(line.end_year)
     m.remaining_value = pyo.Expression(expr=end * (
-        sum(m.start[s, b] * model_site_capex(m, s) * line.remaining_fraction(year[b] + sc.sites[s].lead_time_years,
+        sum(m.start[s, b] * site_capex(m, s) * line.remaining_fraction(year[b] + sc.sites[s].lead_time_years,
                                                                          sc.sites[s].lifetime_years)
             for (s, b) in m.STARTS)
-        + sum(m.buy[h, s, b] * model_node_price(m, h, s, year[b])
+        + sum(m.buy[h, s, b] * node_price(m, h, s, year[b])
               * line.remaining_fraction(year[b], sc.hardware[h].lifetime_years) for (h, s, b) in m.BUYS)),
         doc="straight-line value left at the horizon's end, discounted [1e9 USD]")
     m.total_cost = pyo.Expression(expr=sum(

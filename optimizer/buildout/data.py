@@ -47,7 +47,6 @@ DATA_PATHS: dict[str, float] = {
     "sites.*.electricity_usd_per_mwh": units.USD,
     "data.synthetic_usd_per_million_tokens": 1.0,
 }
-TARGET_PATHS = ("capability_target", "periods.*.capability_target")  # min_cost only: set period_target[p]
 
 
 def _pattern(glob: str) -> re.Pattern:
@@ -55,16 +54,11 @@ def _pattern(glob: str) -> re.Pattern:
 
 
 _DATA = [(_pattern(glob), scale) for glob, scale in DATA_PATHS.items()]
-_TARGETS = [_pattern(glob) for glob in TARGET_PATHS]
 
 
 def data_scale(path: str) -> float | None:
     """The model scale of a data path; None for any other path."""
     return next((scale for pattern, scale in _DATA if pattern.match(path)), None)
-
-
-def is_target_path(path: str) -> bool:
-    return any(pattern.match(path) for pattern in _TARGETS)
 
 
 def define_swept(m: pyo.Block, sc: Scenario, mutable: Collection[str]) -> None:

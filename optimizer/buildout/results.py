@@ -153,13 +153,13 @@ def site_table(m) -> pd.DataFrame:
 
 def cost_table(m) -> pd.DataFrame:
     """Cash by (period, category), hardware by generation; and each row discounted."""
-    sc, line = m.scenario, m.timeline
+    line = m.timeline
     rows = []
     for p in m.PERIODS:
         d, w, years = line.discount[p], line.weight[p], line.length[p]
         parts = {"sites": (value(m.cost_sites[p]), d)}
         for h in m.HARDWARE:
-            spent = sum(value(m.buy[h, s, p]) * node_price(sc, h, s, line.year[p])
+            spent = sum(value(m.buy[h, s, p]) * value(node_price(m, h, s, line.year[p]))
                         for s in m.SITES if (h, s, p) in m.BUYS)
             if spent > EPS:
                 parts[f"hardware:{h}"] = (spent, d)
