@@ -229,9 +229,7 @@ def solve_with(solver: Highs, m: pyo.ConcreteModel, *, duals: bool = True, time_
     objective_kind = objective or m.scenario.objective
     refresh(m, solver)  # a sweep point changed the laws: the pool's cuts are recomputed under them
     prune(m, solver)  # the cuts earlier solves (sweep points) added that stopped holding
-    if START_FROM_LAST_PLAN:
-        sync_parameters(solver, m)
-        start_if_feasible(solver)
+    start_from_last_plan(solver, m)
     stats = Refinement()
     if objective_kind == "max_capability":
         first, k_exact = refine(solver, m, time_limit, explain, stats, maximise=True)
@@ -396,6 +394,14 @@ def warm_start(solver: Highs) -> None:
     solution.col_value = values
     solution.value_valid = True
     solver._solver_model.setSolution(solution)
+
+
+def start_from_last_plan(solver: Highs, m: pyo.ConcreteModel) -> None:
+    """Before a re-solve: send HiGHS the model's changed numbers, then offer the last plan as the MIP start
+    (``start_if_feasible``; nothing for a model never solved)."""
+    if START_FROM_LAST_PLAN:
+        sync_parameters(solver, m)
+        start_if_feasible(solver)
 
 
 def start_if_feasible(solver: Highs, tolerance: float = 1e-9) -> bool:

@@ -421,7 +421,6 @@ def iter_solve_buildout(sc: Scenario, chunk: list[tuple[int, Point]], work: Work
     from optimizer.buildout.data import in_place, set_data
     from optimizer.buildout.model import build_buildout
     from optimizer.buildout.timeline import timeline
-    from optimizer.solver import START_FROM_LAST_PLAN, start_if_feasible, sync_parameters
 
     m, solver = persistent_model(sc, mutable)
     base = m.scenario, m.timeline
@@ -432,9 +431,6 @@ def iter_solve_buildout(sc: Scenario, chunk: list[tuple[int, Point]], work: Work
             model, point_solver = build_buildout(point_sc), None
         else:
             set_data(m, sc, point)
-            if START_FROM_LAST_PLAN:
-                sync_parameters(solver, m)  # HiGHS holds the point's numbers: the last plan is checked against them
-                start_if_feasible(solver)
             m.scenario, m.timeline = point_sc, timeline(point_sc)  # the plan's tables read the point's numbers
             model, point_solver = m, solver
         try:

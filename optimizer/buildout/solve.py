@@ -20,7 +20,7 @@ from optimizer.errors import SolveError
 from optimizer.model.approximations import rl_tangent_start
 from optimizer.model.exact import value
 from optimizer.model.objective import FLOOR_OFF, reference_loss
-from optimizer.solver import FEASIBILITY, _optimal, _seconds, persistent_highs, run
+from optimizer.solver import FEASIBILITY, _optimal, _seconds, persistent_highs, run, start_from_last_plan
 
 
 @dataclass
@@ -223,7 +223,10 @@ def solve_buildout_model(m, *, time_limit: float | None = None, duals: bool = Tr
     settings = sc.approximation
     if not hasattr(m, "refined_points"):
         m.refined_points = set()
-    solver = solver or buildout_solver(m)
+    if solver is None:
+        solver = buildout_solver(m)
+    else:
+        start_from_last_plan(solver, m)  # a sweep's re-solve: the last point's plan, if still feasible
     stats = Stats()
     if sc.objective == "min_cost":
         margin = settings.tolerance
