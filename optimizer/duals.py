@@ -26,7 +26,7 @@ import contextlib
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.errors import SolveError
 from optimizer.interrupts import check, solving
@@ -99,6 +99,8 @@ def marginal_values_on_a_copy(m: pyo.ConcreteModel) -> tuple[dict[str, float], f
     """The same marginal values computed independently, the slow way the engine used before: a clone of m
     with integers fixed and relaxed, the exact tangents at the plan added, on a new persistent HiGHS.
     For tests and benchmarks (it checks ``marginal_values``); returns the duals and HiGHS's LP seconds."""
+    import pyomo.environ  # noqa: F401  (registers the transformations, core.relax_integer_vars among them)
+
     from optimizer.model.refinement import add_cuts, new_cuts, solution_tangents
     from optimizer.solver import persistent_highs, run
 

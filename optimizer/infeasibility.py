@@ -18,7 +18,7 @@ Each member is printed with its ``doc`` sentence (see ``model/constraints.py``).
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 

@@ -15,7 +15,7 @@ workload's share of the budget; the table reports the share of total cost either
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.errors import ScenarioError
 from optimizer.model import build_model

@@ -16,7 +16,7 @@ RV = d(Y) [sum start[s, b] MW capex rv(y_b + lead_s, life_s) + sum buy[h, s, b] 
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import units
 from optimizer.buildout.data import data

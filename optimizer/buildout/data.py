@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import units
 from optimizer.model.objective import FLOOR_OFF

@@ -14,7 +14,7 @@ The floor holds for the model; the row reports the plan's exact-law capability b
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from optimizer.buildout.model import build_buildout

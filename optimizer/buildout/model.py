@@ -17,7 +17,7 @@ import math
 from collections.abc import Collection
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import laws, units
 from optimizer.buildout.costs import define_costs, fleet_mw, run_flop

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import pyomo.environ as pyo
+# ``pyomo.core``, not ``pyomo.environ``: environ loads every plugin (solvers, DAE, GDP, ...) and costs ~0.2 s
+# per process; the model needs only the modelling layer (docs/benchmarks.md, "A single CLI solve").
+import pyomo.core as pyo
 
 from optimizer.model import constraints as con
 from optimizer.model.approximations import Approximations, build_approximations

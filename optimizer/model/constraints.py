@@ -5,7 +5,7 @@ Each constraint's ``doc`` is the sentence that infeasibility reports print.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import units
 from optimizer.model.approximations import Approximations

@@ -13,7 +13,7 @@ approximation table.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import laws, units
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import laws
 from optimizer.model.approximations import Approximations, build_approximations

@@ -15,7 +15,7 @@ One objective with mutable weights serves both modes:
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import laws
 from optimizer.schema import Scenario

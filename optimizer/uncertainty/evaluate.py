@@ -50,7 +50,7 @@ def solve_with_first_stage(sc: Scenario, first: dict[tuple, float] | None, first
 
 def variable_values(m) -> dict[str, dict]:
     """Every variable's value by component name and index (a MIP start for the same scenario's Block)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     return {var.local_name: {i: var[i].value for i in var} for var in m.component_objects(pyo.Var, descend_into=False)}
 

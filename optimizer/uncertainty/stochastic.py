@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.buildout.solve import Stats
 from optimizer.errors import ScenarioError, SolveError
