@@ -1,41 +1,60 @@
-"""Turn a solved model into a ``Plan``: pandas tables in scenario units (USD, tokens, FLOP, MW, nodes)."""
+"""Turn a solved model into a ``Plan``: tables in scenario units (USD, tokens, FLOP, MW, nodes), kept as rows
+(``Records``) and read as pandas DataFrames (``plan.fleet``, ``plan.tables()``) on first use."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer import laws, units
 from optimizer.model.costs import fleet_mw
 from optimizer.model.exact import value as v
 from optimizer.model.objective import reference_loss
+from optimizer.records import Records
 from optimizer.schema import Scenario
 from optimizer.solver import SolveOutcome
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 ROLES = {"pre-training": "pretrain_nodes", "rl": "rl_nodes"}
+PLAN_TABLES = ("workloads", "fleet", "sites", "serving", "capability", "approximation", "marginals")
+
+
+class TableView:
+    """``plan.<table>``: that table as a pandas DataFrame, built from its rows on first use and kept."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, plan, owner=None):
+        return self if plan is None else plan.frame(self.name)
 
 
 @dataclass
 class Plan:
-    """An optimal allocation plan and everything needed to read or export it."""
+    """An optimal allocation plan and everything needed to read or export it. ``records`` holds each of
+    ``PLAN_TABLES`` as rows; ``plan.workloads``, ``plan.fleet``, ... are the same tables as DataFrames."""
 
     scenario: Scenario
     outcome: SolveOutcome
     summary: dict
-    workloads: pd.DataFrame
-    fleet: pd.DataFrame
-    sites: pd.DataFrame
-    capability: pd.DataFrame
-    approximation: pd.DataFrame
-    marginals: pd.DataFrame
-    serving: pd.DataFrame
+    records: dict[str, Records]
+    _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    workloads, fleet, sites, serving = TableView(), TableView(), TableView(), TableView()
+    capability, approximation, marginals = TableView(), TableView(), TableView()
+
+    def frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = self.records[name].frame()
+        return self._frames[name]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"workloads": self.workloads, "fleet": self.fleet, "sites": self.sites, "serving": self.serving,
-                "capability": self.capability, "approximation": self.approximation, "marginals": self.marginals}
+        return {name: self.frame(name) for name in PLAN_TABLES}
 
     def save(self, out: str | Path, *, force: bool = False) -> list[Path]:
         """Write the tables (CSV, Parquet), ``plan.json`` with provenance and ``report.html`` to ``out``."""
@@ -48,8 +67,6 @@ class Plan:
         return (f"<Plan {s['scenario']}: {s['objective']} {s['status']}, capability {s['capability_index']:.4f}, "
                 f"cost ${s['total_cost_usd'] / 1e9:.1f}B, {s['served_model']} at {s['thinking']} thinking>")
 
-
-PLAN_TABLES = ("workloads", "fleet", "sites", "capability", "approximation", "marginals", "serving")
 
 
 def read_plan(path: Path) -> Plan:
@@ -72,6 +89,8 @@ def read_plan(path: Path) -> Plan:
         raise OptimizerError(f"({where}, -) | not a plan written by this tool ({type(exc).__name__}: {exc}). "
                              "Fix: give the plan.json of `optimizer solve --out`") from None
     if summary.get("kind") == "buildout":
+        import pandas as pd
+
         from optimizer.buildout.results import TABLES, BuildoutPlan
         from optimizer.buildout.solve import BuildoutOutcome
 
@@ -81,11 +100,11 @@ def read_plan(path: Path) -> Plan:
                                   None, summary.get("solve_seconds", 0.0), summary.get("refinement_cuts", 0),
                                   summary.get("refinement_solves", 0), {k: float(v) for k, v in duals.items()})
         return BuildoutPlan(sc, outcome, summary, **tables)
-    tables = {name: pd.DataFrame(raw_tables.get(name, [])) for name in PLAN_TABLES}
-    duals = dict(zip(tables["marginals"].get("constraint", []), tables["marginals"].get("marginal_value", [])))
+    records = {name: Records.of(raw_tables.get(name, [])) for name in PLAN_TABLES}
+    duals = dict(zip(records["marginals"].column("constraint"), records["marginals"].column("marginal_value")))
     outcome = SolveOutcome(summary["status"], summary["objective_value"], None, summary.get("solve_seconds", 0.0),
                            {k: float(v) for k, v in duals.items()})
-    return Plan(sc, outcome, summary, **tables)
+    return Plan(sc, outcome, summary, records)
 
 
 def chosen(m) -> tuple[str, str]:
@@ -95,8 +114,11 @@ def chosen(m) -> tuple[str, str]:
 
 def extract_plan(m: pyo.ConcreteModel, outcome: SolveOutcome) -> Plan:
     sc: Scenario = m.scenario
-    return Plan(sc, outcome, summarise(m, outcome), workload_table(m), fleet_table(m), site_table(m),
-                capability_table(m), approximation_table(m), marginal_table(m, outcome), serving_table(m))
+    fleet = fleet_table(m)
+    records = {"workloads": workload_table(m, fleet), "fleet": fleet, "sites": site_table(m),
+               "serving": serving_table(m), "capability": capability_table(m),
+               "approximation": approximation_table(m), "marginals": marginal_table(m, outcome)}
+    return Plan(sc, outcome, summarise(m, outcome), records)
 
 
 def pretraining_tokens(m) -> float:
@@ -117,7 +139,7 @@ def fleet_rows(m):
                 yield "inference", h, s, f"{c[0]} @ {c[1]}", v(m.serve_nodes[h, s, c])
 
 
-def fleet_table(m) -> pd.DataFrame:
+def fleet_table(m) -> Records:
     """One row per (role, hardware, site) with nodes, accelerators, facility MW and hardware capex."""
     rows = []
     for role, h, s, config, knodes in fleet_rows(m):
@@ -129,11 +151,11 @@ def fleet_table(m) -> pd.DataFrame:
             "accelerators": knodes * units.NODES * hw.gpus_per_node, "facility_mw": v(fleet_mw(m, h, s, knodes)),
             "hardware_capex_usd": knodes * units.NODES * hw.node_capex_usd * (1 + site.fabric_capex_fraction),
         })
-    return pd.DataFrame(rows, columns=["role", "hardware", "site", "serving", "nodes", "accelerators",
-                                       "facility_mw", "hardware_capex_usd"])
+    return Records.of(rows, ["role", "hardware", "site", "serving", "nodes", "accelerators", "facility_mw",
+                             "hardware_capex_usd"])
 
 
-def serving_table(m) -> pd.DataFrame:
+def serving_table(m) -> Records:
     """The chosen (model, thinking) on each hardware: replica size, each limit's users, the binding one,
     and the serving nodes the plan buys there."""
     from optimizer.replicas import replica
@@ -144,27 +166,25 @@ def serving_table(m) -> pd.DataFrame:
         rep = replica(m.scenario, h, model, m.thinking_options[thinking]).row()
         rep["nodes_in_plan"] = sum(v(m.serve_nodes[h, s, model, thinking]) for s in m.SITES) * units.NODES
         rows.append(rep)
-    return pd.DataFrame(rows)
+    return Records.of(rows)
 
 
-def workload_table(m) -> pd.DataFrame:
-    """Spend per workload (pre-training, RL, inference, sites) and its share of the budget."""
+def workload_table(m, fleet: Records) -> Records:
+    """Spend per workload (pre-training, RL, inference, sites) and its share of the budget; ``fleet`` is
+    ``fleet_table(m)``."""
     budget = m.scenario.budget_usd
     spend = {"pre-training": v(m.cost_pretraining), "rl": v(m.cost_rl), "inference": v(m.cost_inference),
              "sites (facility + opex)": v(m.cost_sites)}
     spend["unspent"] = max(budget / units.USD - sum(spend.values()), 0.0)
-    fleet = fleet_table(m)
     rows = []
     for name, cost in spend.items():
-        role = name.split(" ")[0]
-        part = fleet[fleet.role == role]
+        part = [row for row in fleet.rows if row["role"] == name.split(" ")[0]]
         rows.append({"workload": name, "spend_usd": cost * units.USD, "share_of_budget": cost * units.USD / budget,
-                     "nodes": part.nodes.sum(), "accelerators": part.accelerators.sum(),
-                     "facility_mw": part.facility_mw.sum()})
-    return pd.DataFrame(rows)
+                     **{col: sum(row[col] for row in part) for col in ("nodes", "accelerators", "facility_mw")}})
+    return Records.of(rows)
 
 
-def site_table(m) -> pd.DataFrame:
+def site_table(m) -> Records:
     """Sites built per type, power built and used."""
     rows = []
     for s in m.SITES:
@@ -175,19 +195,17 @@ def site_table(m) -> pd.DataFrame:
         rows.append({"site": s, "coherent_training": site.coherent_training, "built": built,
                      "power_mw_built": built * site.power_mw, "power_mw_used": used,
                      "utilisation": used / (built * site.power_mw) if built else 0.0})
-    return pd.DataFrame(rows)
+    return Records.of(rows)
 
 
-def capability_table(m) -> pd.DataFrame:
-    """Each component's weight, exact-law score and contribution; the model's score beside it."""
+def capability_table(m) -> Records:
+    """Each component's weight, exact-law score and contribution (weight x score); the model's score beside it."""
     exact = true_values(m)
-    weights = (v(m.p_capability_weight_pretraining), v(m.p_capability_weight_rl), v(m.p_capability_weight_test_time))
-    rows = [("pre-training", weights[0], exact["k_pretraining"], v(m.k_pretraining)),
-            ("rl", weights[1], exact["k_rl"], v(m.k_rl)),
-            ("test-time", weights[2], exact["k_test_time"], v(m.k_test_time))]
-    table = pd.DataFrame(rows, columns=["component", "weight", "score", "model_score"])
-    table["contribution"] = table.weight * table.score
-    return table[["component", "weight", "score", "contribution", "model_score"]]
+    parts = (("pre-training", m.p_capability_weight_pretraining, exact["k_pretraining"], m.k_pretraining),
+             ("rl", m.p_capability_weight_rl, exact["k_rl"], m.k_rl),
+             ("test-time", m.p_capability_weight_test_time, exact["k_test_time"], m.k_test_time))
+    return Records.of({"component": name, "weight": v(weight), "score": score, "contribution": v(weight) * score,
+                       "model_score": v(model_score)} for name, weight, score, model_score in parts)
 
 
 def true_values(m) -> dict[str, float]:
@@ -197,7 +215,7 @@ def true_values(m) -> dict[str, float]:
     return exact_values(m)
 
 
-def approximation_table(m) -> pd.DataFrame:
+def approximation_table(m) -> Records:
     """A-priori error bound of each approximated term, and model vs exact value at the solution."""
     exact = true_values(m)
     approx = m.approximations
@@ -222,10 +240,10 @@ def approximation_table(m) -> pd.DataFrame:
                  "pieces": None, "domain_low": None, "domain_high": None, "max_error": None,
                  "model_value": v(m.capability), "exact_value": exact["capability"],
                  "error_at_solution": v(m.capability) - exact["capability"]})
-    return pd.DataFrame(rows)
+    return Records.of(rows)
 
 
-def marginal_table(m, outcome: SolveOutcome) -> pd.DataFrame:
+def marginal_table(m, outcome: SolveOutcome) -> Records:
     """Duals in readable units: objective change per +$1B budget, +1 MW per campus of a site type
     (``sites.s.power_mw``), +1T unique tokens."""
     units_of = {"budget": "objective per +1e9 USD", "unique_data": "objective per +1e12 unique tokens",
@@ -233,7 +251,7 @@ def marginal_table(m, outcome: SolveOutcome) -> pd.DataFrame:
     power = "objective per +1 MW of sites.*.power_mw (every campus built)"
     rows = [{"constraint": k, "marginal_value": value, "unit": units_of.get(k, power)}
             for k, value in outcome.duals.items()]
-    return pd.DataFrame(rows, columns=["constraint", "marginal_value", "unit"])
+    return Records.of(rows, ["constraint", "marginal_value", "unit"])
 
 
 def summarise(m, outcome: SolveOutcome) -> dict:
@@ -314,7 +332,7 @@ def point_row(m, outcome: SolveOutcome) -> dict:
         row[f"sites_built:{s}"] = round(v(m.sites_built[s]))
     for role, h, _s, _c, knodes in fleet_rows(m):
         key = f"nodes:{role}:{h}"
-        row[key] = row.get(key, 0.0) + knodes * units.NODES
+        row[key] = row.get(key, 0.0) + max(knodes, 0.0) * units.NODES  # HiGHS may leave -1e-10 on a zero column
     for name, value in outcome.duals.items():
         row[f"dual:{name}"] = value
     return row

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from optimizer.results import Plan
+import numpy as np
+
+from optimizer.records import Records
+
+if TYPE_CHECKING:  # pandas only for the sweep tables handed in; a plan is printed without it
+    import pandas as pd
+
+    from optimizer.results import Plan
 
 
 def is_number(x) -> bool:
@@ -48,15 +54,27 @@ def shorten(text: str) -> str:
     return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
 
 
-def render_table(table: pd.DataFrame) -> str:
-    """Compact numbers, columns wrapped into blocks of at most WIDTH characters."""
-    if table.empty:
+def render_table(table: Records | pd.DataFrame) -> str:
+    """Compact numbers (``human``) right-aligned under their headers, one space apart; the columns that do
+    not fit in WIDTH - 4 characters continue in further blocks below, as pandas' ``to_string`` wraps."""
+    if isinstance(table, Records):
+        columns, rows = table.columns, table.values()
+    else:
+        columns, rows = list(table.columns), list(table.itertuples(index=False, name=None))
+    if not rows or not columns:
         return "  (none)"
-    shown = table.copy()
-    for col in shown.columns:
-        shown[col] = shown[col].map(lambda x: shorten(human(x)))
-    shown.columns = [shorten(str(c)) for c in shown.columns]
-    return shown.to_string(index=False, line_width=WIDTH - 4)  # pandas may overrun by a marker
+    cells = [[shorten(str(name))] + [shorten(human(row[i])) for row in rows] for i, name in enumerate(columns)]
+    widths = [max(len(cell) for cell in column) for column in cells]
+    blocks, block, used = [], [], 0
+    for i, width in enumerate(widths):
+        if block and used + 1 + width > WIDTH - 4:
+            blocks.append(block)
+            block, used = [], 0
+        used += width + (1 if block else 0)
+        block.append(i)
+    blocks.append(block)
+    return "\n\n".join("\n".join(" ".join(cells[i][line].rjust(widths[i]) for i in block)
+                                 for line in range(len(rows) + 1)) for block in blocks)
 
 
 def render_plan(plan: Plan) -> str:
@@ -80,10 +98,10 @@ def render_plan(plan: Plan) -> str:
         f"  sites: {sites}",
     ]
     parts = ["\n".join(head)]
-    for title, table in (("Spend by workload", plan.workloads), ("Fleet", plan.fleet), ("Sites", plan.sites),
-                         ("Capability", plan.capability), ("Marginal values (duals)", plan.marginals),
-                         ("Approximation error", plan.approximation)):
-        parts.append(f"{title}\n{render_table(table)}")
+    for title, name in (("Spend by workload", "workloads"), ("Fleet", "fleet"), ("Sites", "sites"),
+                        ("Capability", "capability"), ("Marginal values (duals)", "marginals"),
+                        ("Approximation error", "approximation")):
+        parts.append(f"{title}\n{render_table(plan.records[name])}")
     return "\n\n".join(parts)
 
 

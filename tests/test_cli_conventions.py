@@ -103,6 +103,18 @@ def test_validate_loads_no_solver_or_dataframes(tiny_yaml):
     assert done.stdout.strip().endswith("[]") and "is a valid scenario 'tiny'" in done.stdout
 
 
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_a_solve_without_out_loads_no_dataframes_plots_or_pyomo_plugins(tiny_yaml, flags):
+    code = ("import sys\nfrom optimizer.cli import app\ntry:\n    app(['solve', sys.argv[1], *sys.argv[2:]])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(sorted(m for m in ('pandas', 'matplotlib', 'pyomo.environ', 'pyomo.dae') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_yaml), *flags], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("[]"), done.stdout[-300:]
+    assert ("Spend by workload" in done.stdout) != bool(flags)
+
+
 def test_init_writes_a_short_inheriting_scenario(tmp_path):
     parent = tmp_path / "baseline.yaml"
     parent.write_text(BASELINE.read_text())
