@@ -12,7 +12,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -340,6 +340,7 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
         for var in integers:
             var.fix(round(var.value or 0))
         solver.update_variables(integers)
+        as_lp(solver, integers)
         try:
             while rounds < settings.max_refinements:
                 cuts = new_cuts(m, cuts_at_solution(m))
@@ -379,6 +380,19 @@ def refine(solver: Highs, m: pyo.ConcreteModel, time_limit, explain: bool, stats
                          f"capability {exact:.8g} is still below its floor {floor:.8g}. Fix: raise "
                          "approximation.max_refinements or approximation.tangent_points")
     return result, exact
+
+
+def as_lp(solver: Highs, integers) -> None:
+    """Relax the integrality of the (fixed) ``integers`` on HiGHS's model, so a round with the MILP's choices
+    fixed is solved as an LP by the simplex, warm from the last basis, not by the MIP solver (presolve, root,
+    heuristics: 26 ms against 3 on the baseline). ``update_variables`` restores their integrality."""
+    import highspy
+    import numpy as np
+
+    # HiGHS reads an index set only in increasing order
+    columns = np.array(sorted(solver._pyomo_var_to_solver_var_map[id(var)] for var in integers), dtype=np.int32)
+    continuous = np.array([highspy.HighsVarType.kContinuous] * len(columns))
+    solver._solver_model.changeColsIntegrality(len(columns), columns, continuous)
 
 
 def warm_start(solver: Highs) -> None:
