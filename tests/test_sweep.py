@@ -290,3 +290,16 @@ def test_stage1_only_on_the_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "sweep.csv")
     assert table.skipped.tolist() == ["stage 2"] * 2 and "dual:budget" in table
+
+
+def test_a_sweep_row_never_reports_negative_nodes():
+    # HiGHS may leave a zero column at -1e-10 (within its feasibility tolerance); a row reports 0 nodes
+    from optimizer.results import point_row
+    from optimizer.solver import solve_model
+
+    m = build_model(tiny(), mutable=())
+    outcome = solve_model(m)
+    m.pretrain_nodes["H200", "ferrari"].set_value(-3e-10, skip_validation=True)
+    row = point_row(m, outcome)
+    assert row["nodes:pre-training:H200"] >= 0.0
+    assert all(value >= 0.0 for key, value in row.items() if key.startswith("nodes:"))
