@@ -94,22 +94,26 @@ def test_version_json_and_quiet(tiny_yaml):
     assert runner.invoke(app, ["-q", "validate", str(tiny_yaml)]).output == ""
 
 
-def test_validate_loads_no_solver_or_dataframes(tiny_yaml):
-    code = ("import sys\nfrom optimizer.cli import app\ntry:\n    app(['validate', sys.argv[1]])\n"
+def cli_then_modules(args: list[str], modules: tuple[str, ...], timeout: int) -> subprocess.CompletedProcess:
+    """Run the CLI with ``args`` in a fresh interpreter (exit 0 expected), then print which of ``modules``
+    it imported, as a sorted list on the last line of stdout."""
+    code = ("import sys\nfrom optimizer.cli import app\ntry:\n    app(sys.argv[2:])\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "print(sorted(m for m in ('pyomo', 'pandas', 'matplotlib', 'highspy') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code, str(tiny_yaml)], capture_output=True, text=True, timeout=60)
+            "print(sorted(m for m in sys.argv[1].split(',') if m in sys.modules))")
+    return subprocess.run([sys.executable, "-c", code, ",".join(modules), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_validate_loads_no_solver_or_dataframes(tiny_yaml):
+    done = cli_then_modules(["validate", str(tiny_yaml)], ("pyomo", "pandas", "matplotlib", "highspy"), timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("[]") and "is a valid scenario 'tiny'" in done.stdout
 
 
 @pytest.mark.parametrize("flags", [[], ["--json"]])
 def test_a_solve_without_out_loads_no_dataframes_plots_or_pyomo_plugins(tiny_yaml, flags):
-    code = ("import sys\nfrom optimizer.cli import app\ntry:\n    app(['solve', sys.argv[1], *sys.argv[2:]])\n"
-            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "print(sorted(m for m in ('pandas', 'matplotlib', 'pyomo.environ', 'pyomo.dae') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code, str(tiny_yaml), *flags], capture_output=True, text=True,
-                          timeout=120)
+    done = cli_then_modules(["solve", str(tiny_yaml), *flags], ("pandas", "matplotlib", "pyomo.environ", "pyomo.dae"),
+                            timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("[]"), done.stdout[-300:]
     assert ("Spend by workload" in done.stdout) != bool(flags)
